@@ -1,0 +1,3 @@
+from logscan.cli import cli
+
+cli()

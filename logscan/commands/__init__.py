@@ -1,0 +1,1 @@
+"""Click commands, one module per area; ``logscan.cli`` loads them lazily."""

@@ -1,0 +1,176 @@
+"""backfill, query, problems, schema, parsers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from logscan.commands.common import db_path, emit, format_option, say
+from logscan.errors import ExitCode
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--strict", is_flag=True, help="Exit with status 3 when any line became a problem.")
+@click.pass_context
+def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: bool, strict: bool) -> None:
+    """Ingest session logs once: new bytes only, so re-running is cheap.
+
+    With no PATH, every known location is read (Claude Code's ~/.claude/projects and
+    ~/.config/claude/projects, and the other tools' roots). A PATH may be a directory
+    or a single file; the right parser is picked by location and content.
+
+    \b
+    logscan backfill
+    logscan backfill ~/.claude
+    logscan backfill ~/old-laptop/.claude/projects --json
+    """
+    from logscan.ingest import Ingestor, default_roots
+    from logscan.store import Store
+
+    roots = [p.expanduser() for p in paths] if paths else default_roots()
+    missing = [r for r in roots if not r.exists()]
+    if paths and missing:
+        raise click.BadParameter(f"{', '.join(map(str, missing))} does not exist.", param_hint="PATH")
+    db = db_path(ctx)
+    with Store.open(db) as store:
+        ing = Ingestor(store)
+        todo, new_bytes = ing.plan([r for r in roots if r.exists()])
+        show = not quiet and not as_json and sys.stderr.isatty()
+        if show:
+            from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+            with Progress(
+                "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+                transient=True,
+            ) as bar:
+                task = bar.add_task("backfill", total=new_bytes or None)
+                ing.progress = lambda n: bar.advance(task, n)
+                summary = ing.run_planned(todo)
+        else:
+            summary = ing.run_planned(todo)
+    if as_json:
+        import orjson
+
+        out = {
+            "db": str(db),
+            "roots": [str(r) for r in roots],
+            "files_read": summary.files_read,
+            "files_unchanged": summary.files_unchanged,
+            "files_unrecognized": summary.files_unrecognized,
+            "files_missing": summary.files_missing,
+            "files_reset": summary.files_reset,
+            "bytes_read": summary.bytes_read,
+            "usage_records": summary.usage_records,
+            "new_events": summary.new_events,
+            "updated_events": summary.updated_events,
+            "duplicates_dropped": summary.duplicates_dropped,
+            "new_problems": summary.new_problems,
+            "unpriced": summary.unpriced,
+            "seconds": round(summary.seconds, 3),
+            "by_tool": dict(summary.by_tool),
+        }
+        click.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
+    else:
+        found = [str(r) for r in roots if r.exists()]
+        click.echo(f"roots: {', '.join(found) if found else 'none found'}" + (f" (not found: {', '.join(map(str, missing))})" if missing else ""))
+        click.echo(
+            f"files: {summary.files_read} read, {summary.files_unchanged} unchanged, "
+            f"{summary.files_unrecognized} unrecognized, {summary.files_missing} missing"
+            + (f", {summary.files_reset} re-read from the start" if summary.files_reset else "")
+        )
+        click.echo(
+            f"events: {summary.new_events:,} new, {summary.updated_events:,} updated "
+            f"({summary.usage_records:,} usage records, {summary.duplicates_dropped:,} duplicates dropped)"
+        )
+        if summary.by_tool:
+            click.echo("by tool: " + ", ".join(f"{t} {n:,}" for t, n in sorted(summary.by_tool.items())))
+        click.echo(f"problems: {summary.new_problems} new" + (" (see 'logscan problems')" if summary.new_problems else ""))
+        if summary.unpriced:
+            n = sum(summary.unpriced.values())
+            models = ", ".join(f"{m} x{c}" for m, c in list(summary.unpriced.items())[:8])
+            click.echo(f"unpriced: {n:,} events (models: {models}); their cost is NULL, totals are lower bounds")
+        click.echo(f"read {summary.bytes_read / 1e6:,.1f} MB in {summary.seconds:.2f} s ({summary.mb_per_s:,.0f} MB/s) into {db}")
+    if strict and summary.new_problems:
+        ctx.exit(ExitCode.INPUT_PROBLEMS)
+
+
+@click.command()
+@click.argument("sql")
+@format_option
+@click.pass_context
+def query(ctx: click.Context, sql: str, fmt: str, no_headers: bool) -> None:
+    """Run read-only SQL against the store ('-' reads the SQL from stdin).
+
+    \b
+    logscan query "SELECT tool, model, sum(total_tokens), sum(cost_usd) FROM events GROUP BY ALL"
+    logscan query "SELECT * FROM sessions ORDER BY cost_usd DESC LIMIT 10" -f json
+    echo "SELECT count(*) FROM events" | logscan query -
+    """
+    from logscan.client import run_query
+
+    if sql == "-":
+        sql = sys.stdin.read()
+    columns, rows = run_query(db_path(ctx), sql)
+    emit(columns, rows, fmt, no_headers)
+
+
+@click.command()
+@click.option("--limit", type=int, default=100, show_default=True, help="At most this many rows (0: all).")
+@click.option("--path", "path_like", help="Only files whose path contains this text.")
+@format_option
+@click.pass_context
+def problems(ctx: click.Context, limit: int, path_like: str | None, fmt: str, no_headers: bool) -> None:
+    """Lines that could not be used: file, byte offset, kind and reason.
+
+    The offending bytes are never stored (they may hold prompts); open the file at the offset
+    to look, e.g. tail -c +$((OFFSET+1)) FILE | head -1.
+    """
+    from logscan.client import run_query
+
+    sql = 'SELECT path, "offset", kind, reason, length, tool, recorded_at FROM problems'
+    params: list[object] = []
+    if path_like:
+        sql += " WHERE contains(path, ?)"
+        params.append(path_like)
+    sql += ' ORDER BY recorded_at DESC, path, "offset"'
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    columns, rows = run_query(db_path(ctx), sql, params)
+    emit(columns, rows, fmt, no_headers)
+    if fmt == "table" and not rows:
+        say("No problems recorded.")
+
+
+@click.command()
+@format_option
+@click.pass_context
+def schema(ctx: click.Context, fmt: str, no_headers: bool) -> None:
+    """Tables, views and columns you can query."""
+    from logscan.client import run_query
+
+    columns, rows = run_query(
+        db_path(ctx),
+        """SELECT c.table_name AS "table", t.table_type AS kind, c.column_name AS "column", c.data_type AS type
+        FROM information_schema.columns c JOIN information_schema.tables t USING (table_catalog, table_schema, table_name)
+        WHERE c.table_schema = 'main' AND NOT starts_with(c.table_name, '_')
+        ORDER BY c.table_name, c.ordinal_position""",
+    )
+    emit(columns, rows, fmt, no_headers)
+
+
+@click.command("parsers")
+@format_option
+def parsers_cmd(fmt: str, no_headers: bool) -> None:
+    """The parsers logscan has, what they read and where they look by default."""
+    from logscan.parsers import PARSERS
+
+    rows = [
+        (p.name, p.version, p.reader, " ".join(p.patterns), " ".join(str(r) for r in p.default_roots()))
+        for p in PARSERS.values()
+    ]
+    emit(["name", "version", "reader", "patterns", "default_roots"], rows, fmt, no_headers)

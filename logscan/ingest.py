@@ -1,0 +1,344 @@
+"""From files on disk to committed events: discovery, incremental reading, parsing, pricing and
+batching. Used by ``logscan backfill`` and by the daemon's worker.
+
+For every file the stored (dev, inode, size, mtime, offset, head hash) decides what to read: an
+unchanged file is skipped without being opened, a grown one is read from its offset, a replaced,
+truncated or rewritten one from 0. Events, problems and the new offsets of a batch are committed
+in one transaction (``Store.ingest``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from logscan.models import Event, Problem, Record
+from logscan.parsers import PARSERS, Parser, candidates, get_parser, parser_for
+from logscan.pricing import Pricer
+from logscan.reader import complete_blocks, head_hash, open_binary, read_head, records, start_position
+from logscan.store import Batch, FileState, Store, utcnow
+
+
+@dataclass
+class Summary:
+    files_seen: int = 0
+    files_read: int = 0
+    files_unchanged: int = 0
+    files_unrecognized: int = 0
+    files_reset: int = 0
+    files_missing: int = 0
+    bytes_read: int = 0
+    usage_records: int = 0  # billed-call records seen, copies included
+    new_events: int = 0
+    updated_events: int = 0
+    new_problems: int = 0
+    seconds: float = 0.0
+    by_tool: Counter[str] = field(default_factory=Counter)
+    unpriced: dict[str, int] = field(default_factory=dict)  # model -> events, among this run's
+
+    @property
+    def duplicates_dropped(self) -> int:
+        return max(self.usage_records - self.new_events, 0)
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes_read / 1e6 / self.seconds if self.seconds else 0.0
+
+
+ProgressFn = Callable[[int], None]
+
+
+def default_roots() -> list[Path]:
+    roots: list[Path] = []
+    for p in PARSERS.values():
+        for r in p.default_roots():
+            if r not in roots:
+                roots.append(r)
+    return roots
+
+
+def walk(root: Path) -> Iterator[str]:
+    """Every file below root (or root itself), in a stable order; symlinked files are followed."""
+    if root.is_file():
+        yield str(root)
+        return
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames.sort()
+        for name in sorted(filenames):
+            yield os.path.join(dirpath, name)
+
+
+class Ingestor:
+    """Reads files into a store. Not thread-safe: one worker owns it."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        pricer: Pricer | None = None,
+        host: str | None = None,
+        batch_bytes: int = 256 * 1024 * 1024,
+        batch_events: int = 100_000,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        self.store = store
+        self.pricer = pricer or Pricer()
+        self.host = host or socket.gethostname()
+        self.batch_bytes = batch_bytes
+        self.batch_events = batch_events
+        self.progress = progress
+        self.states = store.file_states()
+        self.batch = Batch()
+        self._pending_bytes = 0
+        self.summary = Summary()
+        self._started = utcnow()
+
+    # -- discovery ----------------------------------------------------------------------
+    def plan(self, paths: Iterable[Path]) -> tuple[list[tuple[str, os.stat_result]], int]:
+        """The files to look at under ``paths`` and how many bytes are new in them."""
+        todo: list[tuple[str, os.stat_result]] = []
+        new_bytes = 0
+        seen: set[str] = set()
+        for root in paths:
+            root = Path(root).expanduser()
+            if not root.exists():
+                continue
+            for path in walk(root):
+                if path in seen or not candidates(path):
+                    continue
+                seen.add(path)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                todo.append((path, st))
+                prev = self.states.get(path)
+                if prev is None or prev.inode != st.st_ino or st.st_size < prev.offset:
+                    new_bytes += st.st_size
+                else:
+                    new_bytes += st.st_size - prev.offset
+            self._mark_missing_under(root, seen)
+        return todo, new_bytes
+
+    def _mark_missing_under(self, root: Path, seen: set[str]) -> None:
+        prefix = str(root).rstrip("/") + "/"
+        gone = [p for p, s in self.states.items() if (p == str(root) or p.startswith(prefix)) and p not in seen and s.missing_since is None]
+        if gone:
+            now = utcnow()
+            for p in gone:
+                self.states[p].missing_since = now
+                self.batch.files[p] = self.states[p]
+            self.summary.files_missing += len(gone)
+
+    # -- the work -----------------------------------------------------------------------
+    def run(self, paths: Iterable[Path]) -> Summary:
+        todo, _ = self.plan(paths)
+        return self.run_planned(todo)
+
+    def run_planned(self, todo: Iterable[tuple[str, os.stat_result]]) -> Summary:
+        t0 = time.perf_counter()
+        for path, st in todo:
+            self.process(path, st)
+        self.flush()
+        self.summary.seconds = time.perf_counter() - t0
+        self.summary.unpriced = self.unpriced_since(self._started)
+        return self.summary
+
+    def process(self, path: str, st: os.stat_result | None = None) -> None:
+        """Read whatever is new in one file into the current batch (flushing when it is full)."""
+        s = self.summary
+        s.files_seen += 1
+        try:
+            st = st or os.stat(path)
+        except FileNotFoundError:
+            prev = self.states.get(path)
+            if prev is not None and prev.missing_since is None:
+                prev.missing_since = utcnow()
+                self.batch.files[path] = prev
+                s.files_missing += 1
+            return
+        prev = self.states.get(path)
+        if prev is not None and (prev.dev, prev.inode, prev.size, prev.mtime_ns) == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
+            if prev.missing_since is not None:
+                prev.missing_since = None
+                self.batch.files[path] = prev
+            s.files_unchanged += 1
+            return
+        try:
+            head = read_head(path)
+            parser = self._parser(path, head, prev)
+            if parser is None:
+                s.files_unrecognized += 1
+                return
+            s.by_tool[parser.name] += 0  # make the tool visible even with no events
+            with open_binary(path) as f:
+                self._read(path, f, st, head, parser, prev)
+        except OSError as e:
+            self._problem(path, prev.offset if prev else 0, "unreadable", f"{type(e).__name__}: {e.strerror or e}", 0, None)
+        self._maybe_flush()
+
+    def _parser(self, path: str, head: bytes, prev: FileState | None) -> Parser | None:
+        if prev is not None and prev.tool in PARSERS:
+            return get_parser(prev.tool)
+        return parser_for(path, head)
+
+    def _read(self, path: str, f: Any, st: os.stat_result, head: bytes, parser: Parser, prev: FileState | None) -> None:
+        s = self.summary
+        start = start_position(
+            st.st_size,
+            st.st_dev,
+            st.st_ino,
+            head,
+            prev.dev if prev else None,
+            prev.inode if prev else None,
+            prev.offset if prev else 0,
+            prev.head_hash if prev else None,
+        )
+        state: dict[str, Any] = json.loads(prev.state) if prev and prev.state and start.reset is None else {}
+        if start.reset:
+            s.files_reset += 1
+        now = utcnow()
+        fs = FileState(
+            path=path,
+            tool=parser.name,
+            dev=st.st_dev,
+            inode=st.st_ino,
+            size=st.st_size,
+            mtime_ns=st.st_mtime_ns,
+            offset=start.offset,
+            head_hash=head_hash(head),
+            state=json.dumps(state) if state else None,
+            parser_version=parser.version,
+            first_seen=prev.first_seen if prev else now,
+            updated_at=now,
+        )
+        s.files_read += 1
+        whole = parser.reader == "json"
+        if whole:
+            # Whole-file formats are rewritten in place: parse the file whole; ids dedupe.
+            data = f.read()
+            blocks: Iterable[tuple[int, bytes]] = [(0, data)] if data.strip() else []
+        else:
+            blocks = complete_blocks(f, start.offset)
+        for base, data in blocks:
+            rs = iter([Record(path, 0, data)]) if whole else records(path, base, data)
+            try:
+                items = list(parser.parse(rs, state))
+            except Exception as e:  # a parser bug must not stop the others; the offset stays
+                self._problem(path, base, "parser-error", f"{type(e).__name__}: {e}"[:300], len(data), parser)
+                self._commit_file(fs)
+                return
+            for item in items:
+                if isinstance(item, Event):
+                    self._event(item)
+                else:
+                    self._problem(item.path, item.offset, item.kind, item.reason, item.length, parser)
+            fs.offset = base + len(data)
+            fs.state = json.dumps(state) if state else None
+            s.bytes_read += len(data)
+            if self.progress:
+                self.progress(len(data))
+            self._commit_file(fs)
+            if self._pending_bytes >= self.batch_bytes or len(self.batch.events) >= self.batch_events:
+                self.flush()
+        self._commit_file(fs)
+
+    def _commit_file(self, fs: FileState) -> None:
+        # A copy: the batch must keep the position reached *now*, not later mutations.
+        snap = FileState(**vars(fs))
+        self.batch.files[fs.path] = snap
+        self.states[fs.path] = snap
+
+    def _event(self, ev: Event) -> None:
+        p = self.pricer.price(
+            ev.provider,
+            ev.model,
+            ev.ts,
+            input_tokens=ev.input_tokens,
+            output_tokens=ev.output_tokens,
+            cache_read_tokens=ev.cache_read_tokens,
+            cache_write_5m_tokens=ev.cache_write_5m_tokens,
+            cache_write_1h_tokens=ev.cache_write_1h_tokens,
+            web_search_requests=ev.web_search_requests,
+            speed=ev.speed,
+        )
+        self.summary.usage_records += ev.copies
+        self.summary.by_tool[ev.tool] += ev.copies
+        self.batch.events.append(event_row(ev, p.cost_usd, p.status, p.priced_model, self.pricer.version, self.host))
+        self._pending_bytes += 400
+
+    def _problem(self, path: str, offset: int, kind: str, reason: str, length: int, parser: Parser | None) -> None:
+        self.batch.problems.append(
+            (path, offset, kind, reason, length, parser.name if parser else None, parser.version if parser else None, utcnow())
+        )
+
+    def _maybe_flush(self) -> None:
+        if len(self.batch.events) >= self.batch_events or len(self.batch.files) >= 5000:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        res = self.store.ingest(self.batch)
+        self.summary.new_events += res.new_events
+        self.summary.updated_events += res.updated_events
+        self.summary.new_problems += res.new_problems
+        self.batch = Batch()
+        self._pending_bytes = 0
+
+    def unpriced_since(self, since: datetime) -> dict[str, int]:
+        _, rows = self.store.query(
+            "SELECT model, count(*) FROM events WHERE cost_usd IS NULL AND ingested_at >= ? GROUP BY 1 ORDER BY 2 DESC, 1",
+            [since],
+            guard=False,
+        )
+        return {m: n for m, n in rows}
+
+
+def event_row(ev: Event, cost: float | None, status: str, priced_model: str | None, pricing_version: str, host: str) -> tuple[Any, ...]:
+    ts = ev.ts.astimezone(timezone.utc).replace(tzinfo=None)
+    return (
+        ev.event_id,
+        ev.tool,
+        ev.provider,
+        ev.model,
+        ts,
+        ev.session_id,
+        ev.project,
+        ev.is_sidechain,
+        ev.agent_id,
+        ev.message_id,
+        ev.request_id,
+        ev.input_tokens,
+        ev.output_tokens,
+        ev.cache_read_tokens,
+        ev.cache_write_5m_tokens,
+        ev.cache_write_1h_tokens,
+        ev.reasoning_tokens,
+        ev.total_tokens,
+        ev.web_search_requests,
+        ev.web_fetch_requests,
+        ev.output_lower_bound,
+        ev.speed,
+        cost,
+        status,
+        priced_model,
+        pricing_version,
+        host,
+        ev.source_path,
+        ev.source_offset,
+        ev.rank,
+        utcnow(),
+    )
+
+
+def problem_summary(problems: Iterable[Problem]) -> Counter[str]:
+    return Counter(p.kind for p in problems)

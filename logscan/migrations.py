@@ -1,0 +1,165 @@
+"""Numbered, append-only schema migrations. Each runs in its own transaction together with the
+row that records it in ``_logscan_migrations``. Never edit a shipped migration: add ``m00N_fix_…``.
+
+There is deliberately no PRIMARY KEY on ``events``: an ART index made the file 5-6x larger and
+loads 6-18x slower (TECH_NOTES 2.6). Uniqueness of ``event_id`` comes from the single writer
+merging batches that were collapsed first; ``logscan doctor`` and the tests check it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from logscan.errors import MigrationError
+
+Migration = Callable[[Any], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    if any(m.__name__ == fn.__name__ for m in MIGRATIONS):
+        raise ValueError(f"duplicate migration name {fn.__name__}")
+    MIGRATIONS.append(fn)
+    return fn
+
+
+EVENT_COLUMNS: list[tuple[str, str]] = [
+    ("event_id", "BIGINT NOT NULL"),
+    ("tool", "VARCHAR NOT NULL"),
+    ("provider", "VARCHAR"),
+    ("model", "VARCHAR NOT NULL"),
+    ("ts", "TIMESTAMP NOT NULL"),  # UTC; days are computed at report time in the user's zone
+    ("session_id", "VARCHAR"),
+    ("project", "VARCHAR"),
+    ("is_sidechain", "BOOLEAN NOT NULL"),
+    ("agent_id", "VARCHAR"),
+    ("message_id", "VARCHAR"),
+    ("request_id", "VARCHAR"),
+    ("input_tokens", "BIGINT NOT NULL"),
+    ("output_tokens", "BIGINT NOT NULL"),
+    ("cache_read_tokens", "BIGINT NOT NULL"),
+    ("cache_write_5m_tokens", "BIGINT NOT NULL"),
+    ("cache_write_1h_tokens", "BIGINT NOT NULL"),
+    ("reasoning_tokens", "BIGINT NOT NULL"),
+    ("total_tokens", "BIGINT NOT NULL"),  # input + output + cache read + cache writes
+    ("web_search_requests", "INTEGER NOT NULL"),
+    ("web_fetch_requests", "INTEGER NOT NULL"),
+    ("output_lower_bound", "BOOLEAN NOT NULL"),
+    ("speed", "VARCHAR"),
+    ("cost_usd", "DOUBLE"),  # NULL when unpriced, never 0 for an unknown model
+    ("price_status", "VARCHAR NOT NULL"),
+    ("priced_model", "VARCHAR"),
+    ("pricing_version", "VARCHAR"),
+    ("host", "VARCHAR NOT NULL"),
+    ("source_path", "VARCHAR NOT NULL"),
+    ("source_offset", "BIGINT NOT NULL"),
+    ("rank", "BIGINT NOT NULL"),
+    ("ingested_at", "TIMESTAMP NOT NULL"),
+]
+
+
+@migration
+def m001_events(con: Any) -> None:
+    cols = ",\n  ".join(f"{n} {t}" for n, t in EVENT_COLUMNS)
+    con.execute(f"CREATE TABLE events (\n  {cols}\n)")
+
+
+@migration
+def m002_files(con: Any) -> None:
+    # Per-file read position, committed in the same transaction as the events it covers.
+    con.execute(
+        """CREATE TABLE files (
+          path VARCHAR NOT NULL,
+          tool VARCHAR NOT NULL,
+          dev BIGINT,
+          inode BIGINT,
+          size BIGINT NOT NULL,
+          mtime_ns BIGINT,
+          "offset" BIGINT NOT NULL,
+          head_hash VARCHAR,
+          state VARCHAR,
+          parser_version INTEGER,
+          first_seen TIMESTAMP NOT NULL,
+          updated_at TIMESTAMP NOT NULL,
+          missing_since TIMESTAMP
+        )"""
+    )
+
+
+@migration
+def m003_problems(con: Any) -> None:
+    # Where a line could not be used and why. Never the line's content (it may hold prompts).
+    con.execute(
+        """CREATE TABLE problems (
+          path VARCHAR NOT NULL,
+          "offset" BIGINT NOT NULL,
+          kind VARCHAR NOT NULL,
+          reason VARCHAR NOT NULL,
+          length BIGINT,
+          tool VARCHAR,
+          parser_version INTEGER,
+          recorded_at TIMESTAMP NOT NULL
+        )"""
+    )
+
+
+@migration
+def m004_sessions_view(con: Any) -> None:
+    con.execute(
+        """CREATE VIEW sessions AS
+        SELECT tool, session_id, any_value(project) AS project, min(ts) AS first_ts, max(ts) AS last_ts,
+               count(*) AS events, string_agg(DISTINCT model, ',' ORDER BY model) AS models,
+               sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+               sum(cache_read_tokens) AS cache_read_tokens,
+               sum(cache_write_5m_tokens + cache_write_1h_tokens) AS cache_write_tokens,
+               sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
+               count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_events
+        FROM events GROUP BY tool, session_id"""
+    )
+
+
+MIGRATIONS_TABLE = "_logscan_migrations"
+
+
+def applied(con: Any) -> list[str]:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'", [MIGRATIONS_TABLE]
+    ).fetchone()[0]
+    if not exists:
+        return []
+    return [r[0] for r in con.execute(f"SELECT name FROM {MIGRATIONS_TABLE} ORDER BY applied_at, name").fetchall()]
+
+
+def pending(con: Any) -> list[str]:
+    done = set(applied(con))
+    known = {m.__name__ for m in MIGRATIONS}
+    unknown = done - known
+    if unknown:
+        raise MigrationError(
+            f"The database was written by a newer logscan (it has migrations {', '.join(sorted(unknown))}). "
+            "Upgrade logscan, or pass --db to use another file."
+        )
+    return [m.__name__ for m in MIGRATIONS if m.__name__ not in done]
+
+
+def migrate(con: Any, stop_before: str | None = None) -> list[str]:
+    """Apply pending migrations in order; return the names applied."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)")
+    todo = set(pending(con))
+    done: list[str] = []
+    for m in MIGRATIONS:
+        if m.__name__ == stop_before:
+            break
+        if m.__name__ not in todo:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            m(con)
+            con.execute(f"INSERT INTO {MIGRATIONS_TABLE} VALUES (?, now()::TIMESTAMP)", [m.__name__])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        done.append(m.__name__)
+    return done

@@ -1,0 +1,71 @@
+"""The one parser protocol.
+
+A parser is pure: it takes records (complete lines with their byte offsets, whole JSON files or
+database rows) and a JSON-able ``state`` dict, and yields ``Event`` and ``Problem`` values. It
+opens no files, reads no clock and touches no database. ``state`` is the only thing it may
+mutate; it is saved with the file's offset in one transaction so a restart resumes exactly.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol
+
+import orjson
+
+from logscan.models import Event, Problem, Record
+
+
+class Parser(Protocol):
+    name: ClassVar[str]  # stable id, stored in events.tool: "claude-code"
+    version: ClassVar[int]  # bump when output for the same input changes
+    reader: ClassVar[Literal["jsonl", "json", "sqlite"]]  # how the reader feeds it
+    patterns: ClassVar[tuple[str, ...]]  # fnmatch globs on the POSIX path
+
+    def default_roots(self) -> list[Path]:
+        """Directories (or files) where this tool keeps its logs on this machine."""
+        ...
+
+    def sniff(self, head: bytes) -> float:
+        """0.0 to 1.0: how sure we are that a file starting with ``head`` is ours."""
+        ...
+
+    def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem]: ...
+
+
+def matches(path: str, patterns: Iterable[str]) -> bool:
+    posix = path.replace("\\", "/")
+    return any(fnmatch.fnmatchcase(posix, p) for p in patterns)
+
+
+def loads(raw: bytes) -> Any:
+    """orjson, with the stdlib as fallback for lone surrogates orjson rejects."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw.decode("utf-8", "surrogatepass"))
+
+
+def bad_json(rec: Record, exc: Exception) -> Problem:
+    # The message of a JSON error names a position, never the line's content.
+    reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    return Problem(path=rec.path, offset=rec.pos, kind="invalid-json", reason=reason, length=len(rec.raw))
+
+
+def looks_like_json_object(raw: bytes) -> bool:
+    """A cheap shape check for lines we do not otherwise parse (most of a transcript's bytes)."""
+    return raw[:1] == b"{" and raw.rstrip()[-1:] == b"}"
+
+
+def as_int(v: Any) -> int:
+    """Token counts: int, None or missing; anything else is schema drift."""
+    if v is None:
+        return 0
+    if isinstance(v, bool) or not isinstance(v, int):
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        raise ValueError(f"expected an integer token count, got {type(v).__name__}")
+    return v

@@ -1,0 +1,193 @@
+"""Claude Code JSONL transcripts (FORMATS.md section 1).
+
+Only top-level ``type == "assistant"`` lines with ``message.usage`` are billed calls. Claude
+Code writes one line per content block, each repeating the message id, request id and usage
+(often with a partial ``output_tokens``), and resumed/forked sessions copy lines into other
+files. So an event's id comes from ``(message.id, requestId)`` (``message.id`` alone when the
+request id is missing) and when the same id is seen again the copy with the higher ``rank``
+wins: a non-sidechain copy beats a sidechain one, then the larger token total wins. The store
+applies the same rule across files, and drops sidechain replays (``/btw``) whose message id also
+has a non-sidechain entry under another request id.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import ValidationError
+
+from logscan.models import Event, Problem, Record, make_id
+from logscan.parsers.base import as_int, bad_json, loads, looks_like_json_object
+from logscan.paths import home, xdg_config_home
+from logscan.pricing import infer_provider
+
+SIDECHAIN_RANK = 1 << 50  # a non-sidechain copy outranks any token total
+
+
+def claude_roots() -> list[Path]:
+    """``$CLAUDE_CONFIG_DIR`` (a comma-separated list is accepted) or ``~/.claude``, plus the
+    ``~/.config/claude`` location Claude Code v1.0.30 briefly used."""
+    env = os.environ.get("CLAUDE_CONFIG_DIR", "").strip()
+    roots = [Path(p.strip()).expanduser() for p in env.split(",") if p.strip()] if env else []
+    if not roots:
+        roots = [home() / ".claude"]
+    roots.append(xdg_config_home() / "claude")
+    out: list[Path] = []
+    for r in roots:
+        p = r / "projects"
+        if p not in out:
+            out.append(p)
+    return out
+
+
+def render_validation(e: ValidationError) -> str:
+    # include_input=False: a validation message must never carry the record's content.
+    return "; ".join(
+        f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors(include_input=False, include_url=False)
+    )
+
+
+class ClaudeCodeParser:
+    name: ClassVar[str] = "claude-code"
+    version: ClassVar[int] = 1
+    reader: ClassVar[Literal["jsonl"]] = "jsonl"
+    patterns: ClassVar[tuple[str, ...]] = ("*/projects/*.jsonl",)
+
+    def default_roots(self) -> list[Path]:
+        return claude_roots()
+
+    def sniff(self, head: bytes) -> float:
+        if b'"projectHash"' in head or b'"payload"' in head[:300]:
+            return 0.0  # Gemini CLI or Codex
+        score = 0.0
+        if b'"sessionId"' in head:
+            score += 0.4
+        if b'"parentUuid"' in head or b'"leafUuid"' in head:
+            score += 0.4
+        if b'"type":"file-history-snapshot"' in head or b'"type":"summary"' in head:
+            score += 0.3
+        if b'"requestId"' in head or b'"isSidechain"' in head:
+            score += 0.2
+        return min(score, 1.0)
+
+    def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem]:
+        # Collapse the copies of one message within this batch; the store does it across batches.
+        best: dict[int, Event] = {}
+        for rec in records:
+            raw = rec.raw
+            if b'"usage"' not in raw:
+                # Most bytes are user/tool-result and progress lines: no usage, no parse. A
+                # line that is not even shaped like an object is checked and reported.
+                stripped = raw.strip()
+                if not stripped or looks_like_json_object(stripped):
+                    continue
+                try:
+                    obj = loads(stripped)
+                except ValueError as e:
+                    yield bad_json(rec, e)
+                    continue
+                if not isinstance(obj, dict):
+                    yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason="line is JSON but not an object", length=len(raw))
+                continue
+            try:
+                obj = loads(raw)
+            except ValueError as e:
+                yield bad_json(rec, e)
+                continue
+            if not isinstance(obj, dict):
+                yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason="line is JSON but not an object", length=len(raw))
+                continue
+            # Progress echoes (agent_progress) and Task results carry copies of usage deeper
+            # down; only a top-level assistant message is a billed call.
+            if obj.get("type") != "assistant":
+                continue
+            msg = obj.get("message")
+            if not isinstance(msg, dict):
+                continue
+            usage = msg.get("usage")
+            if not isinstance(usage, dict):
+                continue
+            model = msg.get("model")
+            if model == "<synthetic>":
+                continue  # made locally by Claude Code (errors, limit notices): nothing billed
+            try:
+                ev = self._event(rec, obj, msg, usage, model)
+            except ValidationError as e:
+                yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason=render_validation(e), length=len(raw))
+                continue
+            except (ValueError, TypeError) as e:
+                yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason=str(e)[:300], length=len(raw))
+                continue
+            old = best.get(ev.event_id)
+            if old is None:
+                best[ev.event_id] = ev
+            elif ev.rank > old.rank:
+                best[ev.event_id] = ev.model_copy(update={"copies": old.copies + 1})
+            else:
+                best[ev.event_id] = old.model_copy(update={"copies": old.copies + 1})
+        yield from best.values()
+
+    def _event(self, rec: Record, obj: dict[str, Any], msg: dict[str, Any], usage: dict[str, Any], model: Any) -> Event:
+        if not isinstance(model, str) or not model:
+            raise ValueError("message.model: missing on an assistant line with usage")
+        ts = obj.get("timestamp")
+        if not isinstance(ts, str):
+            raise ValueError("timestamp: missing on an assistant line with usage")
+        cache_total = as_int(usage.get("cache_creation_input_tokens"))
+        split = usage.get("cache_creation")
+        if isinstance(split, dict):
+            cw5 = as_int(split.get("ephemeral_5m_input_tokens"))
+            cw1h = as_int(split.get("ephemeral_1h_input_tokens"))
+            # The split is what is priced; an unexplained remainder is billed at the 5m rate.
+            if cache_total > cw5 + cw1h:
+                cw5 += cache_total - cw5 - cw1h
+        else:
+            cw5, cw1h = cache_total, 0
+        server = usage.get("server_tool_use")
+        web_search = web_fetch = 0
+        if isinstance(server, dict):
+            web_search = as_int(server.get("web_search_requests"))
+            web_fetch = as_int(server.get("web_fetch_requests"))
+        details = usage.get("output_tokens_details")
+        reasoning = as_int(details.get("thinking_tokens")) if isinstance(details, dict) else 0
+        inp = as_int(usage.get("input_tokens"))
+        out = as_int(usage.get("output_tokens"))
+        cr = as_int(usage.get("cache_read_input_tokens"))
+        message_id = msg.get("id") if isinstance(msg.get("id"), str) and msg.get("id") else None
+        request_id = obj.get("requestId") if isinstance(obj.get("requestId"), str) and obj.get("requestId") else None
+        if message_id:
+            event_id = make_id("claude", message_id, request_id or "")
+        else:
+            # Without a message id nothing can be deduplicated; the line itself is the key.
+            event_id = make_id("claude-line", obj.get("uuid") or f"{rec.path}:{rec.pos}")
+        sidechain = obj.get("isSidechain") is True
+        speed = usage.get("speed") if isinstance(usage.get("speed"), str) else None
+        return Event(
+            event_id=event_id,
+            tool=self.name,
+            provider=infer_provider(model, "anthropic", message_id),
+            model=model,
+            ts=ts,  # type: ignore[arg-type]  # pydantic parses ISO-8601
+            session_id=obj.get("sessionId") if isinstance(obj.get("sessionId"), str) else None,
+            project=obj.get("cwd") if isinstance(obj.get("cwd"), str) else None,
+            is_sidechain=sidechain,
+            agent_id=obj.get("agentId") if isinstance(obj.get("agentId"), str) else None,
+            message_id=message_id,
+            request_id=request_id,
+            input_tokens=inp,
+            output_tokens=out,
+            cache_read_tokens=cr,
+            cache_write_5m_tokens=cw5,
+            cache_write_1h_tokens=cw1h,
+            reasoning_tokens=reasoning,
+            web_search_requests=web_search,
+            web_fetch_requests=web_fetch,
+            output_lower_bound=msg.get("stop_reason") is None,
+            speed=speed,
+            source_path=rec.path,
+            source_offset=rec.pos,
+            rank=(0 if sidechain else SIDECHAIN_RANK) + inp + out + cr + cw5 + cw1h,
+        )

@@ -1,0 +1,283 @@
+"""The DuckDB store: the only module that writes SQL against logscan's tables.
+
+One read-write connection belongs to whichever process ingests (the daemon, or a backfill when no
+daemon runs). Everything else opens the file read-only. ``Store.ingest`` commits a batch of
+events, problems and per-file read positions in ONE transaction, so a crash can never leave
+events without the offset that covers them (or the other way round): re-reading replays at
+most an uncommitted batch, and content-derived event ids make that replay harmless.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from logscan.errors import DatabaseBusy, MigrationError, NoDatabase, QueryError, ReadOnlyViolation
+from logscan.migrations import EVENT_COLUMNS, migrate, pending
+
+EVENT_NAMES = [n for n, _ in EVENT_COLUMNS]
+FILE_COLUMNS = [
+    "path",
+    "tool",
+    "dev",
+    "inode",
+    "size",
+    "mtime_ns",
+    "offset",
+    "head_hash",
+    "state",
+    "parser_version",
+    "first_seen",
+    "updated_at",
+    "missing_since",
+]
+PROBLEM_COLUMNS = ["path", "offset", "kind", "reason", "length", "tool", "parser_version", "recorded_at"]
+
+# Statement types a query may run: reading only.
+READ_ONLY_TYPES = {"SELECT", "EXPLAIN", "PRAGMA"}
+TABLES_HINT = "Tables: events, files, problems; view: sessions. See 'logscan schema'."
+
+
+@dataclass
+class FileState:
+    path: str
+    tool: str
+    dev: int | None
+    inode: int | None
+    size: int
+    mtime_ns: int | None
+    offset: int
+    head_hash: str | None
+    state: str | None  # JSON of the parser's state
+    parser_version: int | None
+    first_seen: datetime
+    updated_at: datetime
+    missing_since: datetime | None = None
+
+    def row(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, c) for c in FILE_COLUMNS)
+
+
+@dataclass
+class Batch:
+    """What one transaction commits."""
+
+    events: list[tuple[Any, ...]] = field(default_factory=list)  # rows in EVENT_NAMES order
+    problems: list[tuple[Any, ...]] = field(default_factory=list)  # rows in PROBLEM_COLUMNS order
+    files: dict[str, FileState] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.problems or self.files)
+
+
+@dataclass
+class IngestResult:
+    new_events: int = 0
+    updated_events: int = 0
+    sidechain_replays_dropped: int = 0
+    new_problems: int = 0
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _connect(path: Path, read_only: bool, wait: float) -> Any:
+    import duckdb
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as e:
+            msg = str(e)
+            if "lock" not in msg.lower() or time.monotonic() >= deadline:
+                if "lock" in msg.lower():
+                    pid = re.search(r"PID (\d+)", msg)
+                    holder = f" by process {pid.group(1)}" if pid else ""
+                    raise DatabaseBusy(
+                        f"The database {path} is locked{holder}. If that is the logscan daemon, let it do the "
+                        "ingesting (it already watches every source) or stop it first; otherwise close the "
+                        "program holding the file and try again."
+                    ) from e
+                raise
+            time.sleep(random.uniform(0.005, 0.015))
+
+
+class Store:
+    def __init__(self, con: Any, path: Path, read_only: bool) -> None:
+        self.con = con
+        self.path = path
+        self.read_only = read_only
+
+    @classmethod
+    def open(cls, path: Path, *, read_only: bool = False, wait: float = 2.0) -> Store:
+        path = Path(path).expanduser()
+        if read_only:
+            if not path.exists():
+                raise NoDatabase(
+                    f"No database at {path}. Run 'logscan backfill' to create it (or start 'logscan daemon'), "
+                    "or pass --db / set LOGSCAN_DB to use another file."
+                )
+            con = _connect(path, True, wait)
+            todo = pending(con)
+            if todo:
+                con.close()
+                raise MigrationError(
+                    f"The database at {path} needs migrating ({todo[0]} to {todo[-1]}). "
+                    "Run 'logscan backfill' or start the daemon, which migrate it."
+                )
+            return cls(con, path, True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = _connect(path, False, wait)
+        migrate(con)
+        return cls(con, path, False)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ------------------------------------------------------------------------
+    def file_states(self, tool: str | None = None) -> dict[str, FileState]:
+        sql = f"SELECT {', '.join(_q(c) for c in FILE_COLUMNS)} FROM files"
+        rows = self.con.execute(sql + (" WHERE tool = ?" if tool else ""), [tool] if tool else []).fetchall()
+        return {r[0]: FileState(*r) for r in rows}
+
+    def query(self, sql: str, params: Sequence[Any] | None = None, *, guard: bool = True) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run read-only SQL; return (column names, rows)."""
+        import duckdb
+
+        cur = self.con.cursor()
+        try:
+            if guard:
+                check_read_only(cur, sql)
+            try:
+                res = cur.execute(sql, params or [])
+            except duckdb.Error as e:
+                raise QueryError(f"{e}\n{TABLES_HINT}") from e
+            if res.description is None:
+                return [], []
+            return [d[0] for d in res.description], res.fetchall()
+        finally:
+            cur.close()
+
+    def counts(self) -> dict[str, int]:
+        ev, files, probs = self.con.execute(
+            "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM files), (SELECT count(*) FROM problems)"
+        ).fetchone()
+        return {"events": ev, "files": files, "problems": probs}
+
+    # -- writing ------------------------------------------------------------------------
+    def ingest(self, batch: Batch) -> IngestResult:
+        """Commit events (merged by event_id, highest rank wins), problems and file positions
+        together."""
+        if self.read_only:
+            raise ReadOnlyViolation(f"{self.path} is open read-only; ingest needs the writer.")
+        con = self.con
+        result = IngestResult()
+        self._stage(batch)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if batch.events:
+                before = con.execute("SELECT count(*) FROM events").fetchone()[0]
+                sets = ", ".join(f"{c} = s.{c}" for c in EVENT_NAMES if c != "event_id")
+                merged = con.execute(
+                    f"""MERGE INTO events e
+                    USING (SELECT * EXCLUDE (seq) FROM _stg_events
+                           QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY rank DESC, seq) = 1) s
+                    ON e.event_id = s.event_id
+                    WHEN MATCHED AND s.rank > e.rank THEN UPDATE SET {sets}
+                    WHEN NOT MATCHED THEN INSERT ({', '.join(EVENT_NAMES)}) VALUES ({', '.join('s.' + c for c in EVENT_NAMES)})"""
+                ).fetchone()
+                after_merge = con.execute("SELECT count(*) FROM events").fetchone()[0]
+                # /btw side questions replay a parent message under a new request id: drop a
+                # sidechain copy whenever the same message id has a non-sidechain entry.
+                dropped = con.execute(
+                    """DELETE FROM events WHERE tool = 'claude-code' AND is_sidechain
+                    AND message_id IN (SELECT DISTINCT message_id FROM _stg_events
+                                       WHERE tool = 'claude-code' AND message_id IS NOT NULL)
+                    AND message_id IN (SELECT message_id FROM events m
+                                       WHERE m.tool = 'claude-code' AND NOT m.is_sidechain AND m.message_id IS NOT NULL)"""
+                ).fetchone()[0]
+                after = after_merge - dropped
+                result.new_events = after - before
+                result.updated_events = (merged[0] if merged else 0) - (after_merge - before)
+                result.sidechain_replays_dropped = dropped
+            if batch.problems:
+                before = con.execute("SELECT count(*) FROM problems").fetchone()[0]
+                con.execute(
+                    """INSERT INTO problems SELECT DISTINCT ON (path, "offset", kind) * FROM _stg_problems s
+                    WHERE NOT EXISTS (SELECT 1 FROM problems p WHERE p.path = s.path AND p."offset" = s."offset" AND p.kind = s.kind)"""
+                )
+                result.new_problems = con.execute("SELECT count(*) FROM problems").fetchone()[0] - before
+            if batch.files:
+                con.execute("DELETE FROM files WHERE path IN (SELECT path FROM _stg_files)")
+                con.execute("INSERT INTO files SELECT * FROM _stg_files")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return result
+
+    def _stage(self, batch: Batch) -> None:
+        con = self.con
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_events AS SELECT *, 0::BIGINT AS seq FROM events LIMIT 0")
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_problems AS SELECT * FROM problems LIMIT 0")
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_files AS SELECT * FROM files LIMIT 0")
+        for t in ("_stg_events", "_stg_problems", "_stg_files"):
+            con.execute(f"DELETE FROM {t}")
+        if batch.events:
+            with con.appender("_stg_events") as ap:
+                ap.append_rows([(*row, i) for i, row in enumerate(batch.events)])
+        if batch.problems:
+            with con.appender("_stg_problems") as ap:
+                ap.append_rows(batch.problems)
+        if batch.files:
+            with con.appender("_stg_files") as ap:
+                ap.append_rows([fs.row() for fs in batch.files.values()])
+
+    def mark_missing(self, paths: Iterable[str]) -> None:
+        """Record that files vanished (Claude Code deletes transcripts after 30 days); their
+        events stay."""
+        paths = list(paths)
+        if not paths:
+            return
+        self.con.execute(
+            "UPDATE files SET missing_since = coalesce(missing_since, now()::TIMESTAMP) WHERE path IN (SELECT unnest(?))", [paths]
+        )
+
+
+def _q(col: str) -> str:
+    return f'"{col}"' if col == "offset" else col
+
+
+def check_read_only(con: Any, sql: str) -> None:
+    try:
+        statements = con.extract_statements(sql)
+    except Exception as e:  # a parse error: let DuckDB's own message through
+        raise QueryError(f"{e}\n{TABLES_HINT}") from e
+    if not statements:
+        raise QueryError("No SQL statement given. Example: logscan query \"SELECT model, sum(cost_usd) FROM events GROUP BY 1\"")
+    for st in statements:
+        kind = str(st.type).rsplit(".", 1)[-1]
+        if kind not in READ_ONLY_TYPES:
+            raise ReadOnlyViolation(
+                f"'logscan query' runs read-only statements (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN); "
+                f"this one is {kind}: {st.query.strip()[:80]}"
+            )
+
+
+def db_exists(path: Path) -> bool:
+    return Path(path).expanduser().exists() and os.path.getsize(Path(path).expanduser()) > 0
