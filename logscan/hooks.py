@@ -1,0 +1,24 @@
+"""Extension points that other modules register into by name, so the daemon need not know them.
+
+``AFTER_FLUSH`` lists "module:function" callables run by the daemon after every committed batch,
+each as ``fn(store)``; one that raises is logged and never stops ingestion.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+log = logging.getLogger("logscan.hooks")
+
+AFTER_FLUSH: list[str] = []
+
+
+def after_flush(store: Any) -> None:
+    for ref in AFTER_FLUSH:
+        module, attr = ref.split(":")
+        try:
+            getattr(importlib.import_module(module), attr)(store)
+        except Exception:
+            log.exception("after-flush hook %s failed", ref)
