@@ -121,6 +121,8 @@ class ClaudeCodeParser:
             except (ValueError, TypeError) as e:
                 yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason=str(e)[:300], length=len(raw))
                 continue
+            if ev.total_tokens == 0 and not (ev.web_search_requests or ev.web_fetch_requests):
+                continue  # an empty usage object ({}): nothing was billed
             old = best.get(ev.event_id)
             if old is None:
                 best[ev.event_id] = ev
