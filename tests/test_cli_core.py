@@ -1,0 +1,118 @@
+"""backfill, query, problems, schema, parsers through the real click entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from logscan.cli import LAZY_COMMANDS, cli
+
+REAL = Path(__file__).parent / "fixtures" / "claude-code" / "real"
+TRAPS = Path(__file__).parent / "fixtures" / "claude-code" / "traps"
+
+
+def run(*args: str, input: str | None = None, code: int = 0) -> tuple[str, str]:
+    r = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+    assert r.exit_code == code, r.output
+    return r.stdout, r.stderr
+
+
+def test_backfill_summary_then_rerun(db: Path) -> None:
+    out, _ = run("backfill", str(TRAPS))
+    assert "events: 6 new" in out and "13 usage records, 7 duplicates dropped" in out
+    assert "problems: 4 new (see 'logscan problems')" in out
+    out, _ = run("backfill", str(TRAPS), "--json")
+    summary = json.loads(out)
+    assert summary["new_events"] == 0 and summary["files_unchanged"] == 4 and summary["bytes_read"] == 0
+
+
+def test_backfill_strict_exits_3_on_problems(db: Path) -> None:
+    run("backfill", str(TRAPS), "--strict", code=3)
+
+
+def test_backfill_of_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["backfill", str(tmp_path / "nope")])
+    assert r.exit_code == 2 and "does not exist" in r.output
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "ndjson"])
+def test_query_formats(db: Path, fmt: str) -> None:
+    run("backfill", str(REAL))
+    sql = "SELECT model, count(*) AS n, sum(total_tokens) AS tokens, min(ts) AS first FROM events GROUP BY 1 ORDER BY 1"
+    out, _ = run("query", sql, "-f", fmt)
+    expected = {"claude-opus-4-6": 10, "claude-sonnet-4-20250514": 31, "claude-sonnet-4-5-20250929": 12}
+    if fmt == "json":
+        rows = json.loads(out)
+        assert {r["model"]: r["n"] for r in rows} == expected
+        assert rows[0]["first"].endswith("Z")
+    elif fmt == "ndjson":
+        rows = [json.loads(line) for line in out.splitlines()]
+        assert {r["model"]: r["n"] for r in rows} == expected
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert {r["model"]: int(r["n"]) for r in rows} == expected
+    else:
+        lines = out.splitlines()
+        assert lines[0].split() == ["model", "n", "tokens", "first"]
+        assert any(line.startswith("claude-sonnet-4-20250514") and " 31 " in line for line in lines)
+
+
+def test_query_from_stdin(db: Path) -> None:
+    run("backfill", str(REAL))
+    out, _ = run("query", "-", "-f", "csv", "--no-headers", input="SELECT count(*) FROM events")
+    assert out.strip() == "53"
+
+
+def test_query_cannot_modify_the_store(db: Path) -> None:
+    run("backfill", str(REAL))
+    r = CliRunner().invoke(cli, ["query", "DELETE FROM events"])
+    assert r.exit_code == 1 and "read-only" in r.output
+    out, _ = run("query", "SELECT count(*) FROM events", "-f", "csv", "--no-headers")
+    assert out.strip() == "53"
+
+
+def test_query_errors_name_the_tables(db: Path) -> None:
+    run("backfill", str(REAL))
+    r = CliRunner().invoke(cli, ["query", "SELECT nope FROM events"])
+    assert r.exit_code == 1 and "Tables: events" in r.output
+
+
+def test_query_without_database_says_what_to_do(tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["--db", str(tmp_path / "none.duckdb"), "query", "SELECT 1"])
+    assert r.exit_code == 1 and "No database at" in r.output and "logscan backfill" in r.output
+
+
+def test_problems_lists_place_and_reason(db: Path) -> None:
+    run("backfill", str(TRAPS))
+    out, _ = run("problems", "-f", "json")
+    rows = json.loads(out)
+    assert len(rows) == 4
+    assert {r["kind"] for r in rows} == {"invalid-json", "schema"}
+    assert all(r["path"].endswith("s2-resumed.jsonl") and r["offset"] > 0 for r in rows)
+
+
+def test_schema_and_parsers(db: Path) -> None:
+    run("backfill", str(REAL))
+    out, _ = run("schema", "-f", "csv")
+    assert "events,BASE TABLE,cost_usd,DOUBLE" in out and "sessions,VIEW" in out
+    out, _ = run("parsers", "-f", "json")
+    assert "claude-code" in {p["name"] for p in json.loads(out)}
+
+
+def test_sessions_view(db: Path) -> None:
+    run("backfill", str(REAL))
+    out, _ = run("query", "SELECT sum(events) AS n FROM sessions", "-f", "csv", "--no-headers")
+    assert out.strip() == "53"
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+def test_every_command_has_help(name: str) -> None:
+    r = CliRunner().invoke(cli, [name, "--help"])
+    assert r.exit_code == 0, r.output
+    cmd = cli.get_command(None, name)  # type: ignore[arg-type]
+    assert cmd is not None and cmd.help, f"{name} is missing its help"

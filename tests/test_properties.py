@@ -1,0 +1,77 @@
+"""Hypothesis properties of the Claude Code parser and the tail reader.
+
+1. arbitrary bytes never raise, and only Event/Problem values come out;
+2. a file read as two appends cut at any byte gives the same events as one read;
+3. re-parsing gives the same event ids.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from logscan.models import Event, Problem, Record
+from logscan.parsers.claude_code import ClaudeCodeParser
+from logscan.reader import complete_blocks, records
+
+REAL = Path(__file__).parent / "fixtures" / "claude-code" / "real"
+TRAPS = Path(__file__).parent / "fixtures" / "claude-code" / "traps" / "projects" / "-home-u-proj"
+SAMPLE = (REAL / "spotter_tool_heavy_v2.1.38.jsonl").read_bytes() + (TRAPS / "s1.jsonl").read_bytes() + (TRAPS / "s2-resumed.jsonl").read_bytes()
+PARSER = ClaudeCodeParser()
+
+
+def read_from(data: bytes, offset: int) -> tuple[list[Event | Problem], int]:
+    """What the ingest does: complete lines from offset on; returns items and the new offset."""
+    out: list[Event | Problem] = []
+    for base, block in complete_blocks(io.BytesIO(data), offset, chunk=4096):
+        out.extend(PARSER.parse(records("f.jsonl", base, block), {}))
+        offset = base + len(block)
+    return out, offset
+
+
+def merged(items: list[Event | Problem]) -> dict[int, tuple[object, ...]]:
+    """The store's rule: one row per event_id, the highest rank wins, ties keep the first."""
+    best: dict[int, Event] = {}
+    for it in items:
+        if isinstance(it, Event) and (it.event_id not in best or it.rank > best[it.event_id].rank):
+            best[it.event_id] = it
+    return {k: (e.input_tokens, e.output_tokens, e.cache_read_tokens, e.cache_write_5m_tokens, e.cache_write_1h_tokens, e.model) for k, e in best.items()}
+
+
+def problems(items: list[Event | Problem]) -> set[tuple[int, str]]:
+    return {(p.offset, p.kind) for p in items if isinstance(p, Problem)}
+
+
+@given(st.binary(max_size=2000))
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_arbitrary_bytes_never_raise(data: bytes) -> None:
+    out = list(PARSER.parse(records("f.jsonl", 0, data + b"\n"), {}))
+    assert all(isinstance(x, (Event, Problem)) for x in out)
+
+
+@given(st.lists(st.sampled_from([b'{"type":"assistant","message":{"usage":', b'"usage"', b"{", b"}", b"\n", b'"model":"x"', b"\xff", b"[1]", b'"\\ud83d"', b'{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","message":{"id":"m","model":"claude-x","usage":{"input_tokens":1,"output_tokens":-5}}}']), max_size=30))
+@settings(max_examples=300)
+def test_json_like_fragments_never_raise(parts: list[bytes]) -> None:
+    out = list(PARSER.parse(records("f.jsonl", 0, b"".join(parts) + b"\n"), {}))
+    assert all(isinstance(x, (Event, Problem)) for x in out)
+
+
+@given(st.integers(min_value=0, max_value=len(SAMPLE)))
+@settings(max_examples=200, deadline=None)
+def test_split_at_any_byte_gives_same_events(cut: int) -> None:
+    whole, end = read_from(SAMPLE, 0)
+    first, offset = read_from(SAMPLE[:cut], 0)  # the file as it was at the first read
+    second, end2 = read_from(SAMPLE, offset)  # then the rest was appended
+    assert end2 == end == len(SAMPLE)
+    assert merged(first + second) == merged(whole)
+    assert problems(first + second) == problems(whole)
+
+
+def test_reparse_gives_same_ids() -> None:
+    a, _ = read_from(SAMPLE, 0)
+    b, _ = read_from(SAMPLE, 0)
+    assert [e.event_id for e in a if isinstance(e, Event)] == [e.event_id for e in b if isinstance(e, Event)]
+    assert len(merged(a)) > 5

@@ -1,0 +1,110 @@
+"""Store and migrations against a real temp DuckDB file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from logscan.errors import MigrationError, NoDatabase, ReadOnlyViolation
+from logscan.migrations import EVENT_COLUMNS, MIGRATIONS, migrate
+from logscan.store import EVENT_NAMES, Batch, FileState, Store
+
+NOW = datetime(2026, 3, 1, 12, 0, 0)
+
+
+def row(event_id: int, rank: int, output: int, *, tool: str = "claude-code", message_id: str | None = None, side: bool = False) -> tuple[object, ...]:
+    values = {
+        "event_id": event_id, "tool": tool, "provider": "anthropic", "model": "m", "ts": NOW, "session_id": "s",
+        "project": "/p", "is_sidechain": side, "agent_id": None, "message_id": message_id, "request_id": None,
+        "input_tokens": 1, "output_tokens": output, "cache_read_tokens": 0, "cache_write_5m_tokens": 0,
+        "cache_write_1h_tokens": 0, "reasoning_tokens": 0, "total_tokens": 1 + output, "web_search_requests": 0,
+        "web_fetch_requests": 0, "output_lower_bound": False, "speed": None, "cost_usd": None, "price_status": "unknown_model",
+        "priced_model": None, "pricing_version": "t", "host": "h", "source_path": "/f", "source_offset": 0, "rank": rank,
+        "ingested_at": NOW,
+    }
+    return tuple(values[n] for n in EVENT_NAMES)
+
+
+def fstate(path: str, offset: int) -> FileState:
+    return FileState(path, "claude-code", 1, 2, 100, 5, offset, None, None, 1, NOW, NOW)
+
+
+def test_migrate_blank_gives_expected_schema(db: Path) -> None:
+    with Store.open(db) as s:
+        cols = s.query("DESCRIBE events")[1]
+        names = [m[0] for m in s.query("SELECT name FROM _logscan_migrations ORDER BY applied_at, name")[1]]
+    assert [c[0] for c in cols] == [n for n, _ in EVENT_COLUMNS]
+    assert names == [m.__name__ for m in MIGRATIONS]
+
+
+def test_migrate_from_first_migration_keeps_rows(db: Path) -> None:
+    con = duckdb.connect(str(db))
+    migrate(con, stop_before=MIGRATIONS[1].__name__)
+    con.execute(f"INSERT INTO events VALUES ({', '.join('?' * len(EVENT_NAMES))})", list(row(7, 1, 5)))
+    con.close()
+    with Store.open(db) as s:  # finishes migrating
+        assert s.query("SELECT event_id FROM events")[1] == [(7,)]
+        assert s.query("SELECT count(*) FROM files")[1] == [(0,)]
+
+
+def test_unknown_migration_means_newer_logscan(db: Path) -> None:
+    with Store.open(db) as s:
+        s.con.execute("INSERT INTO _logscan_migrations VALUES ('m999_future', now()::TIMESTAMP)")
+    with pytest.raises(MigrationError, match="newer logscan"):
+        Store.open(db)
+
+
+def test_read_only_open_of_missing_db_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(NoDatabase, match="logscan backfill"):
+        Store.open(tmp_path / "nope.duckdb", read_only=True)
+
+
+def test_merge_keeps_highest_rank_and_first_on_ties(db: Path) -> None:
+    with Store.open(db) as s:
+        r = s.ingest(Batch(events=[row(1, 10, 10), row(1, 299, 299), row(1, 299, 5), row(2, 5, 5)]))
+        assert (r.new_events, s.query("SELECT event_id, output_tokens FROM events ORDER BY 1")[1]) == (2, [(1, 299), (2, 5)])
+        r = s.ingest(Batch(events=[row(1, 100, 100), row(2, 6, 6)]))
+        assert (r.new_events, r.updated_events) == (0, 1)
+        assert s.query("SELECT event_id, output_tokens FROM events ORDER BY 1")[1] == [(1, 299), (2, 6)]
+        assert s.query("SELECT count(*) - count(DISTINCT event_id) FROM events")[1] == [(0,)]
+
+
+def test_sidechain_copy_of_a_main_message_is_dropped(db: Path) -> None:
+    with Store.open(db) as s:
+        s.ingest(Batch(events=[row(10, 5, 900, message_id="msg_A", side=True)]))
+        r = s.ingest(Batch(events=[row(11, 1 << 50, 299, message_id="msg_A")]))
+        assert r.sidechain_replays_dropped == 1 and r.new_events == 0
+        assert s.query("SELECT event_id, output_tokens FROM events")[1] == [(11, 299)]
+
+
+def test_events_and_offsets_commit_together(db: Path) -> None:
+    with Store.open(db) as s:
+        s.ingest(Batch(events=[row(1, 1, 1)], files={"/f": fstate("/f", 10)}))
+        bad = list(row(2, 1, 1))
+        bad[EVENT_NAMES.index("model")] = None  # violates NOT NULL inside the transaction
+        broken = Batch(events=[row(3, 1, 1), tuple(bad)], files={"/f": fstate("/f", 20)})
+        with pytest.raises(duckdb.ConstraintException):
+            s.ingest(broken)
+        # nothing of the failed batch is visible: neither the event nor the new offset
+        assert s.query("SELECT count(*) FROM events")[1] == [(1,)]
+        assert s.query('SELECT "offset" FROM files')[1] == [(10,)]
+
+
+def test_problems_are_not_duplicated_on_reread(db: Path) -> None:
+    p = ("/f", 5, "invalid-json", "bad", 3, "claude-code", 1, NOW)
+    with Store.open(db) as s:
+        assert s.ingest(Batch(problems=[p, p])).new_problems == 1
+        assert s.ingest(Batch(problems=[p])).new_problems == 0
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["DELETE FROM events", "DROP TABLE events", "INSERT INTO files VALUES (1)", "COPY events TO 'x.csv'", "ATTACH 'x.db'", "SELECT 1; DELETE FROM events", "SET threads=1"],
+)
+def test_query_refuses_writes(db: Path, sql: str) -> None:
+    with Store.open(db) as s:
+        with pytest.raises(ReadOnlyViolation):
+            s.query(sql)
