@@ -203,6 +203,8 @@ class Ingestor:
             prev.head_hash if prev else None,
         )
         state: dict[str, Any] = json.loads(prev.state) if prev and prev.state and start.reset is None else {}
+        if not state:
+            state = self._initial_state(parser, path)
         if start.reset:
             s.files_reset += 1
         now = utcnow()
@@ -250,6 +252,19 @@ class Ingestor:
             if self._pending_bytes >= self.batch_bytes or len(self.batch.events) >= self.batch_events:
                 self.flush()
         self._commit_file(fs)
+
+    def _initial_state(self, parser: Parser, path: str) -> dict[str, Any]:
+        """Optional parser hook ``initial_state(path) -> dict``, called for a new or reset file:
+        the one place a parser may read files outside the record (Gemini's projects.json and
+        .project_root). Its result seeds ``state``; a failure means an empty state, not a crash."""
+        hook = getattr(parser, "initial_state", None)
+        if hook is None:
+            return {}
+        try:
+            seeded = hook(path)
+        except (OSError, ValueError):
+            return {}
+        return dict(seeded) if isinstance(seeded, dict) else {}
 
     def _commit_file(self, fs: FileState) -> None:
         # A copy: the batch must keep the position reached *now*, not later mutations.

@@ -9,8 +9,9 @@ from __future__ import annotations
 from logscan.errors import UnknownParser
 from logscan.parsers.base import Parser, matches
 from logscan.parsers.claude_code import ClaudeCodeParser
+from logscan.parsers.gemini import GeminiLegacyParser, GeminiParser
 
-PARSERS: dict[str, Parser] = {p.name: p for p in (ClaudeCodeParser(),)}
+PARSERS: dict[str, Parser] = {p.name: p for p in (ClaudeCodeParser(), GeminiParser(), GeminiLegacyParser())}
 
 
 def get_parser(name: str) -> Parser:
