@@ -25,6 +25,10 @@ LAZY_COMMANDS: dict[str, str] = {
     "problems": "core:problems",
     "schema": "core:schema",
     "parsers": "core:parsers_cmd",
+    "usage": "quota:usage",
+    "ingest": "quota:ingest_cmd",
+    "statusline": "quota:statusline",
+    "quota": "quota:quota",
 }
 
 

@@ -20,9 +20,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from logscan.models import Event, Problem, Record
+from logscan.models import Event, Problem, QuotaSnapshot, Record
 from logscan.parsers import PARSERS, Parser, candidates, get_parser, parser_for
 from logscan.pricing import Pricer
+from logscan.quota.rows import snapshot_row
+from logscan.quota.spool import claim_spool, release_spool
 from logscan.reader import complete_blocks, head_hash, open_binary, read_head, records, start_position
 from logscan.store import Batch, FileState, Store, utcnow
 
@@ -241,6 +243,8 @@ class Ingestor:
             for item in items:
                 if isinstance(item, Event):
                     self._event(item)
+                elif isinstance(item, QuotaSnapshot):
+                    self.batch.snapshots.append(snapshot_row(item))
                 else:
                     self._problem(item.path, item.offset, item.kind, item.reason, item.length, parser)
             fs.offset = base + len(data)
@@ -300,9 +304,12 @@ class Ingestor:
             self.flush()
 
     def flush(self) -> None:
+        # Quota readings the statusline command spooled to disk ride along with every commit.
+        claimed = claim_spool(self.batch)
         if not self.batch:
             return
         res = self.store.ingest(self.batch)
+        release_spool(claimed)
         self.summary.new_events += res.new_events
         self.summary.updated_events += res.updated_events
         self.summary.new_problems += res.new_problems

@@ -119,6 +119,31 @@ def m004_sessions_view(con: Any) -> None:
     )
 
 
+@migration
+def m005_quota_snapshots(con: Any) -> None:
+    # Quota bar readings (logscan.models.QuotaSnapshot); snapshot_id is content-derived, so a
+    # re-read transcript or re-imported spool adds nothing. Times are UTC.
+    con.execute(
+        """CREATE TABLE quota_snapshots (
+          snapshot_id BIGINT NOT NULL,
+          tool VARCHAR NOT NULL,
+          window_kind VARCHAR NOT NULL,  -- five_hour | weekly | weekly_model | monthly | credits | <N>h | annual
+          scope VARCHAR,
+          used_percent DOUBLE,
+          resets_at TIMESTAMP,
+          captured_at TIMESTAMP NOT NULL,
+          source VARCHAR NOT NULL,
+          window_minutes INTEGER,
+          credits DOUBLE,
+          plan VARCHAR,
+          zone_assumed VARCHAR,
+          source_path VARCHAR,
+          source_offset BIGINT,
+          recorded_at TIMESTAMP NOT NULL
+        )"""
+    )
+
+
 MIGRATIONS_TABLE = "_logscan_migrations"
 
 

@@ -110,3 +110,66 @@ def make_id(*parts: object) -> int:
     """A stable signed 64-bit id from content (never from row order or time of ingest)."""
     h = hashlib.blake2b("\x1f".join("" if p is None else str(p) for p in parts).encode(), digest_size=8)
     return int.from_bytes(h.digest(), "big", signed=True)
+
+
+class QuotaSnapshot(BaseModel):
+    """One reading of a subscription quota bar (FORMATS.md sections 1.7, 1.8, 2, 3.3, 3.4).
+
+    ``window`` is ``five_hour``, ``weekly``, ``weekly_model`` (with ``scope`` naming the model,
+    e.g. "Sonnet only", "Opus", "Fable"), ``monthly``, ``credits``, or for Codex windows of other
+    lengths ``<N>h`` / ``annual``. ``used_percent`` is the share used (a "% left" reading is
+    converted); it is None for a plain credit balance. ``resets_at`` is an absolute UTC instant,
+    None when the source gives no reset or one that cannot be resolved. ``zone_assumed`` names
+    the zone used to resolve a wall-clock reset that came without one.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    snapshot_id: int = 0  # filled from the content when 0
+    tool: str
+    window: str
+    scope: str | None = None
+    used_percent: float | None = None
+    resets_at: datetime | None = None
+    captured_at: datetime
+    source: str  # usage-paste | status-paste | transcript | rollout | statusline
+    window_minutes: int | None = None
+    credits: float | None = None  # remaining credits, for credit rows
+    plan: str | None = None
+    zone_assumed: str | None = None
+    source_path: str | None = None
+    source_offset: int | None = None
+
+    @field_validator("captured_at", "resets_at")
+    @classmethod
+    def _utc(cls, v: datetime | None) -> datetime | None:
+        if v is None:
+            return None
+        if v.tzinfo is None:
+            return v.replace(tzinfo=timezone.utc)
+        return v.astimezone(timezone.utc)
+
+    @field_validator("used_percent")
+    @classmethod
+    def _percent(cls, v: float | None) -> float | None:
+        if v is not None and not (0.0 <= v <= 1000.0):
+            raise ValueError("a quota percent must lie between 0 and 1000")
+        return v
+
+    def model_post_init(self, __context: object) -> None:
+        if not self.snapshot_id:
+            object.__setattr__(
+                self,
+                "snapshot_id",
+                make_id(
+                    "quota",
+                    self.tool,
+                    self.window,
+                    self.scope,
+                    self.used_percent,
+                    self.resets_at.isoformat() if self.resets_at else None,
+                    self.captured_at.isoformat(),
+                    self.source,
+                    self.credits,
+                ),
+            )

@@ -66,10 +66,13 @@ _PROVIDER_PREFIXES: tuple[tuple[str, str], ...] = (
 
 def infer_provider(model: str, default: str | None, message_id: str | None = None) -> str | None:
     """The provider that billed a call, from the model id's shape (and the message id's)."""
+    return _infer(model, default, (message_id or "").startswith("msg_bdrk_"))
+
+
+@lru_cache(maxsize=4096)
+def _infer(model: str, default: str | None, bedrock_id: bool) -> str | None:
     m = model.lower()
-    if m.startswith(("us.anthropic.", "eu.anthropic.", "apac.anthropic.", "global.anthropic.", "anthropic.")) or (
-        message_id or ""
-    ).startswith("msg_bdrk_"):
+    if m.startswith(("us.anthropic.", "eu.anthropic.", "apac.anthropic.", "global.anthropic.", "anthropic.")) or bedrock_id:
         return "aws"
     if m.startswith("claude-") and "@" in m:
         return "google"  # Vertex ids look like claude-sonnet-4-5@20250929

@@ -39,10 +39,27 @@ FILE_COLUMNS = [
     "missing_since",
 ]
 PROBLEM_COLUMNS = ["path", "offset", "kind", "reason", "length", "tool", "parser_version", "recorded_at"]
+SNAPSHOT_COLUMNS = [
+    "snapshot_id",
+    "tool",
+    "window_kind",
+    "scope",
+    "used_percent",
+    "resets_at",
+    "captured_at",
+    "source",
+    "window_minutes",
+    "credits",
+    "plan",
+    "zone_assumed",
+    "source_path",
+    "source_offset",
+    "recorded_at",
+]
 
 # Statement types a query may run: reading only.
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN", "PRAGMA"}
-TABLES_HINT = "Tables: events, files, problems; view: sessions. See 'logscan schema'."
+TABLES_HINT = "Tables: events, files, problems, quota_snapshots; view: sessions. See 'logscan schema'."
 
 
 @dataclass
@@ -72,9 +89,10 @@ class Batch:
     events: list[tuple[Any, ...]] = field(default_factory=list)  # rows in EVENT_NAMES order
     problems: list[tuple[Any, ...]] = field(default_factory=list)  # rows in PROBLEM_COLUMNS order
     files: dict[str, FileState] = field(default_factory=dict)
+    snapshots: list[tuple[Any, ...]] = field(default_factory=list)  # rows in SNAPSHOT_COLUMNS order
 
     def __bool__(self) -> bool:
-        return bool(self.events or self.problems or self.files)
+        return bool(self.events or self.problems or self.files or self.snapshots)
 
 
 @dataclass
@@ -83,6 +101,7 @@ class IngestResult:
     updated_events: int = 0
     sidechain_replays_dropped: int = 0
     new_problems: int = 0
+    new_snapshots: int = 0
 
 
 def utcnow() -> datetime:
@@ -222,6 +241,14 @@ class Store:
                     WHERE NOT EXISTS (SELECT 1 FROM problems p WHERE p.path = s.path AND p."offset" = s."offset" AND p.kind = s.kind)"""
                 )
                 result.new_problems = con.execute("SELECT count(*) FROM problems").fetchone()[0] - before
+            if batch.snapshots:
+                # Quota readings: the id is content-derived, so a replay adds nothing.
+                before = con.execute("SELECT count(*) FROM quota_snapshots").fetchone()[0]
+                con.execute(
+                    """INSERT INTO quota_snapshots SELECT DISTINCT ON (snapshot_id) * FROM _stg_snapshots s
+                    WHERE NOT EXISTS (SELECT 1 FROM quota_snapshots q WHERE q.snapshot_id = s.snapshot_id)"""
+                )
+                result.new_snapshots = con.execute("SELECT count(*) FROM quota_snapshots").fetchone()[0] - before
             if batch.files:
                 con.execute("DELETE FROM files WHERE path IN (SELECT path FROM _stg_files)")
                 con.execute("INSERT INTO files SELECT * FROM _stg_files")
@@ -236,7 +263,8 @@ class Store:
         con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_events AS SELECT *, 0::BIGINT AS seq FROM events LIMIT 0")
         con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_problems AS SELECT * FROM problems LIMIT 0")
         con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_files AS SELECT * FROM files LIMIT 0")
-        for t in ("_stg_events", "_stg_problems", "_stg_files"):
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_snapshots AS SELECT * FROM quota_snapshots LIMIT 0")
+        for t in ("_stg_events", "_stg_problems", "_stg_files", "_stg_snapshots"):
             con.execute(f"DELETE FROM {t}")
         if batch.events:
             with con.appender("_stg_events") as ap:
@@ -244,6 +272,9 @@ class Store:
         if batch.problems:
             with con.appender("_stg_problems") as ap:
                 ap.append_rows(batch.problems)
+        if batch.snapshots:
+            with con.appender("_stg_snapshots") as ap:
+                ap.append_rows(batch.snapshots)
         if batch.files:
             with con.appender("_stg_files") as ap:
                 ap.append_rows([fs.row() for fs in batch.files.values()])

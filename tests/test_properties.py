@@ -23,11 +23,15 @@ SAMPLE = (REAL / "spotter_tool_heavy_v2.1.38.jsonl").read_bytes() + (TRAPS / "s1
 PARSER = ClaudeCodeParser()
 
 
-def read_from(data: bytes, offset: int) -> tuple[list[Event | Problem], int]:
-    """What the ingest does: complete lines from offset on; returns items and the new offset."""
+def read_from(data: bytes, offset: int, fast: bool = True) -> tuple[list[Event | Problem], int]:
+    """What the ingest does: complete lines from offset on; returns items and the new offset.
+    ``fast`` uses the parser's block reader (as the ingest does), else line by line."""
     out: list[Event | Problem] = []
     for base, block in complete_blocks(io.BytesIO(data), offset, chunk=4096):
-        out.extend(PARSER.parse(records("f.jsonl", base, block), {}))
+        if fast:
+            out.extend(PARSER.parse_block("f.jsonl", base, block, {}))
+        else:
+            out.extend(PARSER.parse(records("f.jsonl", base, block), {}))
         offset = base + len(block)
     return out, offset
 
@@ -59,15 +63,27 @@ def test_json_like_fragments_never_raise(parts: list[bytes]) -> None:
     assert all(isinstance(x, (Event, Problem)) for x in out)
 
 
-@given(st.integers(min_value=0, max_value=len(SAMPLE)))
-@settings(max_examples=200, deadline=None)
-def test_split_at_any_byte_gives_same_events(cut: int) -> None:
-    whole, end = read_from(SAMPLE, 0)
-    first, offset = read_from(SAMPLE[:cut], 0)  # the file as it was at the first read
-    second, end2 = read_from(SAMPLE, offset)  # then the rest was appended
+@given(st.integers(min_value=0, max_value=len(SAMPLE)), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_split_at_any_byte_gives_same_events(cut: int, fast: bool) -> None:
+    whole, end = read_from(SAMPLE, 0, fast=False)
+    first, offset = read_from(SAMPLE[:cut], 0, fast)  # the file as it was at the first read
+    second, end2 = read_from(SAMPLE, offset, fast)  # then the rest was appended
     assert end2 == end == len(SAMPLE)
     assert merged(first + second) == merged(whole)
     assert problems(first + second) == problems(whole)
+
+
+CLEAN = (REAL / "spotter_tool_heavy_v2.1.38.jsonl").read_bytes() + (TRAPS / "s1.jsonl").read_bytes()
+
+
+@given(st.integers(min_value=0, max_value=len(CLEAN)))
+@settings(max_examples=150, deadline=None)
+def test_block_reader_equals_line_reader_on_well_formed_files(cut: int) -> None:
+    # CLEAN has only well-shaped lines, so parse_block takes its fast path (usage lines only)
+    a, _ = read_from(CLEAN[:cut] + CLEAN[cut:], 0, fast=True)
+    b, _ = read_from(CLEAN, 0, fast=False)
+    assert merged(a) == merged(b) and problems(a) == problems(b) == set()
 
 
 def test_reparse_gives_same_ids() -> None:

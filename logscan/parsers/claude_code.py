@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from logscan.models import Event, Problem, Record, make_id
 from logscan.parsers.base import as_int, bad_json, loads, looks_like_json_object
+from logscan.reader import records
 from logscan.paths import home, xdg_config_home
 from logscan.pricing import infer_provider
 
@@ -73,9 +74,22 @@ class ClaudeCodeParser:
             score += 0.2
         return min(score, 1.0)
 
+    def parse_block(self, path: str, base: int, data: bytes, state: dict[str, Any]) -> Iterator[Event | Problem]:
+        """Parse a block of complete lines (what the ingest reads at once).
+
+        Most of a transcript's bytes are lines without usage. When every line of the block is
+        shaped like an object (starts with "{", ends with "}"), only the lines around a
+        '"usage"' hit are parsed; otherwise every line goes through ``parse`` so malformed ones
+        are reported. Both scans run at memchr speed; no line is copied unless it has usage.
+        """
+        if _well_shaped(data):
+            return self.parse(_usage_lines(path, base, data), state)
+        return self.parse(records(path, base, data), state)
+
     def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem]:
-        # Collapse the copies of one message within this batch; the store does it across batches.
-        best: dict[int, Event] = {}
+        # Collapse the copies of one message within this batch (before building any Event);
+        # the store applies the same rule across batches and files.
+        best: dict[tuple[str, ...], list[Any]] = {}  # key -> [rank, rec, obj, msg, counts, copies]
         for rec in records:
             raw = rec.raw
             if b'"usage"' not in raw:
@@ -114,69 +128,53 @@ class ClaudeCodeParser:
             if model == "<synthetic>":
                 continue  # made locally by Claude Code (errors, limit notices): nothing billed
             try:
-                ev = self._event(rec, obj, msg, usage, model)
-            except ValidationError as e:
-                yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason=render_validation(e), length=len(raw))
-                continue
+                if not isinstance(model, str) or not model:
+                    raise ValueError("message.model: missing on an assistant line with usage")
+                if not isinstance(obj.get("timestamp"), str):
+                    raise ValueError("timestamp: missing on an assistant line with usage")
+                counts = _counts(usage)
             except (ValueError, TypeError) as e:
                 yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason=str(e)[:300], length=len(raw))
                 continue
-            if ev.total_tokens == 0 and not (ev.web_search_requests or ev.web_fetch_requests):
+            if not any(counts):
                 continue  # an empty usage object ({}): nothing was billed
-            old = best.get(ev.event_id)
+            mid, rid = _str(msg.get("id")), _str(obj.get("requestId"))
+            key = ("m", mid, rid or "") if mid else ("l", _str(obj.get("uuid")) or f"{rec.path}:{rec.pos}")
+            sidechain = obj.get("isSidechain") is True
+            rank = (0 if sidechain else SIDECHAIN_RANK) + sum(counts[:5])
+            old = best.get(key)
             if old is None:
-                best[ev.event_id] = ev
-            elif ev.rank > old.rank:
-                best[ev.event_id] = ev.model_copy(update={"copies": old.copies + 1})
+                best[key] = [rank, rec, obj, msg, counts, 1]
+            elif rank > old[0]:
+                best[key] = [rank, rec, obj, msg, counts, old[5] + 1]
             else:
-                best[ev.event_id] = old.model_copy(update={"copies": old.copies + 1})
-        yield from best.values()
+                old[5] += 1
+        for rank, rec, obj, msg, counts, copies in best.values():
+            try:
+                yield self._event(rec, obj, msg, counts, rank, copies)
+            except ValidationError as e:
+                yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason=render_validation(e), length=len(rec.raw))
 
-    def _event(self, rec: Record, obj: dict[str, Any], msg: dict[str, Any], usage: dict[str, Any], model: Any) -> Event:
-        if not isinstance(model, str) or not model:
-            raise ValueError("message.model: missing on an assistant line with usage")
-        ts = obj.get("timestamp")
-        if not isinstance(ts, str):
-            raise ValueError("timestamp: missing on an assistant line with usage")
-        cache_total = as_int(usage.get("cache_creation_input_tokens"))
-        split = usage.get("cache_creation")
-        if isinstance(split, dict):
-            cw5 = as_int(split.get("ephemeral_5m_input_tokens"))
-            cw1h = as_int(split.get("ephemeral_1h_input_tokens"))
-            # The split is what is priced; an unexplained remainder is billed at the 5m rate.
-            if cache_total > cw5 + cw1h:
-                cw5 += cache_total - cw5 - cw1h
-        else:
-            cw5, cw1h = cache_total, 0
-        server = usage.get("server_tool_use")
-        web_search = web_fetch = 0
-        if isinstance(server, dict):
-            web_search = as_int(server.get("web_search_requests"))
-            web_fetch = as_int(server.get("web_fetch_requests"))
-        details = usage.get("output_tokens_details")
-        reasoning = as_int(details.get("thinking_tokens")) if isinstance(details, dict) else 0
-        inp = as_int(usage.get("input_tokens"))
-        out = as_int(usage.get("output_tokens"))
-        cr = as_int(usage.get("cache_read_input_tokens"))
-        message_id = msg.get("id") if isinstance(msg.get("id"), str) and msg.get("id") else None
-        request_id = obj.get("requestId") if isinstance(obj.get("requestId"), str) and obj.get("requestId") else None
+    def _event(self, rec: Record, obj: dict[str, Any], msg: dict[str, Any], counts: tuple[int, ...], rank: int, copies: int) -> Event:
+        inp, out, cr, cw5, cw1h, web_search, web_fetch, reasoning = counts
+        model = msg["model"]
+        message_id, request_id = _str(msg.get("id")), _str(obj.get("requestId"))
         if message_id:
             event_id = make_id("claude", message_id, request_id or "")
         else:
             # Without a message id nothing can be deduplicated; the line itself is the key.
-            event_id = make_id("claude-line", obj.get("uuid") or f"{rec.path}:{rec.pos}")
-        sidechain = obj.get("isSidechain") is True
-        speed = usage.get("speed") if isinstance(usage.get("speed"), str) else None
+            event_id = make_id("claude-line", _str(obj.get("uuid")) or f"{rec.path}:{rec.pos}")
+        usage = msg["usage"]
         return Event(
             event_id=event_id,
             tool=self.name,
             provider=infer_provider(model, "anthropic", message_id),
             model=model,
-            ts=ts,  # type: ignore[arg-type]  # pydantic parses ISO-8601
-            session_id=obj.get("sessionId") if isinstance(obj.get("sessionId"), str) else None,
-            project=obj.get("cwd") if isinstance(obj.get("cwd"), str) else None,
-            is_sidechain=sidechain,
-            agent_id=obj.get("agentId") if isinstance(obj.get("agentId"), str) else None,
+            ts=obj["timestamp"],
+            session_id=_str(obj.get("sessionId")),
+            project=_str(obj.get("cwd")),
+            is_sidechain=obj.get("isSidechain") is True,
+            agent_id=_str(obj.get("agentId")),
             message_id=message_id,
             request_id=request_id,
             input_tokens=inp,
@@ -188,8 +186,74 @@ class ClaudeCodeParser:
             web_search_requests=web_search,
             web_fetch_requests=web_fetch,
             output_lower_bound=msg.get("stop_reason") is None,
-            speed=speed,
+            speed=_str(usage.get("speed")),
             source_path=rec.path,
             source_offset=rec.pos,
-            rank=(0 if sidechain else SIDECHAIN_RANK) + inp + out + cr + cw5 + cw1h,
+            rank=rank,
+            copies=copies,
         )
+
+
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+def _counts(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int, int, int]:
+    """(input, output, cache_read, cache_write_5m, cache_write_1h, web_search, web_fetch, reasoning)."""
+    cache_total = as_int(usage.get("cache_creation_input_tokens"))
+    split = usage.get("cache_creation")
+    if isinstance(split, dict):
+        cw5 = as_int(split.get("ephemeral_5m_input_tokens"))
+        cw1h = as_int(split.get("ephemeral_1h_input_tokens"))
+        # The split is what is priced; an unexplained remainder is billed at the 5m rate.
+        if cache_total > cw5 + cw1h:
+            cw5 += cache_total - cw5 - cw1h
+    else:
+        cw5, cw1h = cache_total, 0
+    server = usage.get("server_tool_use")
+    web_search = web_fetch = 0
+    if isinstance(server, dict):
+        web_search = as_int(server.get("web_search_requests"))
+        web_fetch = as_int(server.get("web_fetch_requests"))
+    details = usage.get("output_tokens_details")
+    reasoning = as_int(details.get("thinking_tokens")) if isinstance(details, dict) else 0
+    counts = (
+        as_int(usage.get("input_tokens")),
+        as_int(usage.get("output_tokens")),
+        as_int(usage.get("cache_read_input_tokens")),
+        cw5,
+        cw1h,
+        web_search,
+        web_fetch,
+        reasoning,
+    )
+    if any(c < 0 for c in counts):
+        raise ValueError("usage: negative token count")
+    return counts
+
+
+def _well_shaped(data: bytes) -> bool:
+    """True when every complete line in ``data`` starts with "{" and ends with "}"."""
+    find = data.find
+    pos = 0
+    while True:
+        end = find(b"\n", pos)
+        if end < 0:
+            return True
+        if data[pos : pos + 1] != b"{" or data[end - 1 : end] != b"}":
+            return False
+        pos = end + 1
+
+
+def _usage_lines(path: str, base: int, data: bytes) -> Iterator[Record]:
+    """The complete lines of ``data`` that contain '"usage"', with their offsets."""
+    find, rfind = data.find, data.rfind
+    pos = 0
+    while True:
+        i = find(b'"usage"', pos)
+        if i < 0:
+            return
+        start = rfind(b"\n", 0, i) + 1
+        end = find(b"\n", i)
+        yield Record(path, base + start, data[start:end])
+        pos = end + 1

@@ -1,0 +1,93 @@
+"""Backfill on several cores: worker processes read, parse and price whole files; the parent,
+the only process with the database open, merges their batches and commits them.
+
+Each worker runs the very same ``Ingestor.process`` as the serial path, on an Ingestor whose
+store is never written (it only hands the file's stored position in), so both paths share one
+implementation of reading, detection, state and pricing. Results are taken in the planned order,
+so which copy of a duplicated event is stored first does not depend on scheduling.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import Any
+
+from logscan.store import Batch, FileState
+
+_WORKER: Any = None
+
+
+class _PositionsOnly:
+    """Just enough of a Store for a worker's Ingestor: the stored positions of its files."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, FileState] = {}
+
+    def file_states(self) -> dict[str, FileState]:
+        return self.states
+
+
+def _init_worker(host: str) -> None:
+    global _WORKER
+    from logscan.ingest import Ingestor
+
+    _WORKER = Ingestor(_PositionsOnly(), host=host, batch_bytes=1 << 62, batch_events=1 << 62)  # type: ignore[arg-type]
+
+
+def _work(task: tuple[str, os.stat_result, FileState | None]) -> tuple[Batch, Any]:
+    from logscan.ingest import Summary
+
+    path, st, prev = task
+    ing = _WORKER
+    ing.states = {path: prev} if prev is not None else {}
+    ing.batch = Batch()
+    ing.summary = Summary()
+    ing.process(path, st)
+    return ing.batch, ing.summary
+
+
+def merge_batch(into: Batch, part: Batch) -> None:
+    for f in fields(Batch):
+        mine, theirs = getattr(into, f.name), getattr(part, f.name)
+        if isinstance(mine, list):
+            mine.extend(theirs)
+        elif isinstance(mine, dict):
+            mine.update(theirs)
+
+
+def merge_summary(into: Any, part: Any) -> None:
+    for f in fields(into):
+        mine, theirs = getattr(into, f.name), getattr(part, f.name)
+        if isinstance(mine, Counter):
+            mine.update(theirs)
+        elif isinstance(mine, int) and f.name in {
+            "files_seen", "files_read", "files_unchanged", "files_unrecognized", "files_reset", "files_missing", "bytes_read", "usage_records",
+        }:
+            setattr(into, f.name, mine + theirs)
+
+
+def run_parallel(ing: Any, todo: Sequence[tuple[str, os.stat_result]], workers: int) -> None:
+    """Process ``todo`` with ``workers`` processes into ``ing``'s batches (flushed by ``ing``)."""
+    tasks = []
+    for path, st in todo:
+        prev = ing.states.get(path)
+        if prev is not None and (prev.dev, prev.inode, prev.size, prev.mtime_ns) == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) and prev.missing_since is None:
+            ing.summary.files_seen += 1
+            ing.summary.files_unchanged += 1  # nothing to read: no need to ship it to a worker
+            continue
+        tasks.append((path, st, prev))
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(ing.host,)) as pool:
+        for batch, summary in pool.imap(_work, tasks, chunksize=1):
+            merge_batch(ing.batch, batch)
+            merge_summary(ing.summary, summary)
+            for fs in batch.files.values():
+                ing.states[fs.path] = fs
+            if ing.progress:
+                ing.progress(summary.bytes_read)
+            if len(ing.batch.events) >= ing.batch_events or len(ing.batch.files) >= 5000:
+                ing.flush()
