@@ -56,6 +56,11 @@ class Summary:
 
 
 ProgressFn = Callable[[int], None]
+PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this, starting worker processes costs more than it saves
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
 
 
 def default_roots() -> list[Path]:
@@ -90,6 +95,7 @@ class Ingestor:
         batch_bytes: int = 256 * 1024 * 1024,
         batch_events: int = 100_000,
         progress: ProgressFn | None = None,
+        workers: int = 1,
     ) -> None:
         self.store = store
         self.pricer = pricer or Pricer()
@@ -97,6 +103,7 @@ class Ingestor:
         self.batch_bytes = batch_bytes
         self.batch_events = batch_events
         self.progress = progress
+        self.workers = workers  # > 1: backfill parses files in that many processes
         self.states = store.file_states()
         self.batch = Batch()
         self._pending_bytes = 0
@@ -147,8 +154,15 @@ class Ingestor:
 
     def run_planned(self, todo: Iterable[tuple[str, os.stat_result]]) -> Summary:
         t0 = time.perf_counter()
-        for path, st in todo:
-            self.process(path, st)
+        todo = list(todo)
+        big = sum(st.st_size for _, st in todo) >= PARALLEL_MIN_BYTES
+        if self.workers > 1 and len(todo) > 1 and big:
+            from logscan.parallel import run_parallel
+
+            run_parallel(self, todo, self.workers)
+        else:
+            for path, st in todo:
+                self.process(path, st)
         self.flush()
         self.summary.seconds = time.perf_counter() - t0
         self.summary.unpriced = self.unpriced_since(self._started)
@@ -233,9 +247,8 @@ class Ingestor:
         else:
             blocks = complete_blocks(f, start.offset)
         for base, data in blocks:
-            rs = iter([Record(path, 0, data)]) if whole else records(path, base, data)
             try:
-                items = list(parser.parse(rs, state))
+                items = list(_parse(parser, path, base, data, state, whole))
             except Exception as e:  # a parser bug must not stop the others; the offset stays
                 self._problem(path, base, "parser-error", f"{type(e).__name__}: {e}"[:300], len(data), parser)
                 self._commit_file(fs)
@@ -323,6 +336,17 @@ class Ingestor:
             guard=False,
         )
         return {m: n for m, n in rows}
+
+
+def _parse(parser: Parser, path: str, base: int, data: bytes, state: dict[str, Any], whole: bool) -> Iterator[Any]:
+    """Feed one block to a parser: a whole file as one record, or complete lines (through the
+    parser's own ``parse_block`` when it has a faster way to read a block)."""
+    if whole:
+        return parser.parse(iter([Record(path, 0, data)]), state)
+    block = getattr(parser, "parse_block", None)
+    if block is not None:
+        return block(path, base, data, state)  # type: ignore[no-any-return]
+    return parser.parse(records(path, base, data), state)
 
 
 def event_row(ev: Event, cost: float | None, status: str, priced_model: str | None, pricing_version: str, host: str) -> tuple[Any, ...]:

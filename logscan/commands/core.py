@@ -29,7 +29,7 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
     logscan backfill ~/.claude
     logscan backfill ~/old-laptop/.claude/projects --json
     """
-    from logscan.ingest import Ingestor, default_roots
+    from logscan.ingest import Ingestor, default_roots, default_workers
     from logscan.store import Store
 
     roots = [p.expanduser() for p in paths] if paths else default_roots()
@@ -38,7 +38,7 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
         raise click.BadParameter(f"{', '.join(map(str, missing))} does not exist.", param_hint="PATH")
     db = db_path(ctx)
     with Store.open(db) as store:
-        ing = Ingestor(store)
+        ing = Ingestor(store, workers=default_workers())
         todo, new_bytes = ing.plan([r for r in roots if r.exists()])
         show = not quiet and not as_json and sys.stderr.isatty()
         if show:
