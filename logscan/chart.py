@@ -1,0 +1,46 @@
+"""Horizontal bar charts for a terminal: one line per label, bars drawn with eighth-blocks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def bar(value: float, top: float, width: int) -> str:
+    """A bar of ``value / top * width`` cells, in eighths of a cell."""
+    if top <= 0 or value <= 0:
+        return ""
+    eighths = round(value / top * width * 8)
+    full, part = divmod(eighths, 8)
+    return "█" * full + (EIGHTHS[part] if part else "")
+
+
+def human(n: float) -> str:
+    """1234567 -> '1.2M'."""
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.1f}{unit}"
+    return f"{n:.0f}"
+
+
+def bar_chart(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    width: int = 50,
+    fmt: Callable[[float], str] = human,
+    notes: Sequence[str] | None = None,
+    title: str | None = None,
+) -> str:
+    """Lines 'label │████▌ value [note]'; a None value shows as 'n/a'."""
+    nums = [v or 0.0 for v in values]
+    top = max(nums, default=0.0)
+    lw = max((len(x) for x in labels), default=0)
+    lines = [title] if title else []
+    for i, (label, v) in enumerate(zip(labels, values, strict=True)):
+        b = bar(v or 0.0, top, width)
+        shown = "n/a" if v is None else fmt(v)
+        note = f"  {notes[i]}" if notes and notes[i] else ""
+        lines.append(f"{label.rjust(lw)} │{b.ljust(width)} {shown}{note}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,236 @@
+"""report daily|weekly|monthly|session|project|model|tool|blocks|html."""
+
+from __future__ import annotations
+
+import inspect
+import io
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from logscan.commands.common import db_path, format_option, say
+from logscan.output import write_rows, write_table
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def filter_options(fn: F) -> F:
+    for opt in reversed(
+        [
+            click.option("--since", help="From this date (YYYY-MM-DD, ISO datetime, or 12h/7d/2w/1m ago)."),
+            click.option("--until", help="Up to and including this date (same forms as --since)."),
+            click.option("--tz", "zone", help="Time zone for days, weeks and months [default: the machine's, or $TZ]."),
+            click.option("--tool", "tools", multiple=True, help="Only this tool (repeatable), e.g. claude-code."),
+            click.option("--project", "projects", multiple=True, help="Only projects whose path contains this (repeatable)."),
+            click.option("--model", "models", multiple=True, help="Only models whose name contains this (repeatable)."),
+        ]
+    ):
+        fn = opt(fn)
+    return fn
+
+
+def _filters(zone: str | None, since: str | None, until: str | None, tools: tuple[str, ...], projects: tuple[str, ...], models: tuple[str, ...]) -> Any:
+    from logscan.report import Filters, parse_bound, resolve_zone
+
+    z = resolve_zone(zone)
+    return z, Filters(
+        since=parse_bound(since, z) if since else None,
+        until=parse_bound(until, z, end=True) if until else None,
+        tools=tools,
+        projects=projects,
+        models=models,
+    )
+
+
+def show(rep: Any, fmt: str, no_headers: bool) -> None:
+    """Machine formats get the rows only; the table adds a totals row under a rule."""
+    if fmt != "table":
+        write_rows(rep.columns, rep.rows, fmt, sys.stdout, headers=not no_headers)
+        return
+    if not rep.rows:
+        say("No usage matches these filters.")
+        return
+    buf = io.StringIO()
+    write_table(rep.columns, [*rep.rows, rep.totals()], buf, headers=not no_headers)
+    lines = buf.getvalue().splitlines()
+    rule = "-" * max(len(x) for x in lines)
+    sys.stdout.write("\n".join([*lines[:-1], rule, lines[-1]]) + "\n")
+
+
+def _time_report(kind: str) -> click.Command:
+    @click.command(kind)
+    @filter_options
+    @click.option("--by", type=click.Choice(["tool", "model", "project"]), help="Split each period by this too.")
+    @click.option("--chart", is_flag=True, help="Draw a bar chart of cost (and tokens) instead of the table.")
+    @format_option
+    @click.pass_context
+    def cmd(ctx: click.Context, since: str | None, until: str | None, zone: str | None, tools: tuple[str, ...],
+            projects: tuple[str, ...], models: tuple[str, ...], by: str | None, chart: bool, fmt: str, no_headers: bool) -> None:
+        from logscan.report import report
+
+        z, f = _filters(zone, since, until, tools, projects, models)
+        rep = report(db_path(ctx), kind, f, z, by=by)
+        if chart:
+            _chart(rep)
+        else:
+            show(rep, fmt, no_headers)
+
+    cmd.help = inspect.cleandoc(f"""Token usage and cost per {dict(daily='day', weekly='week (Monday first)', monthly='month')[kind]} in your time zone.
+
+    Columns: input, output, cache_read, cache_write, total_tokens, cost_usd (unpriced events
+    are left out of the sum), events, unpriced (how many had no price). The table ends with a
+    totals row; json/csv/ndjson carry the rows only.
+
+    \b
+    logscan report {kind} --since 30d
+    logscan report {kind} --tz Europe/Berlin --tool claude-code -f json
+    logscan report {kind} --by model --since 2026-01-01 --until 2026-01-31
+    logscan report {kind} --chart
+    """)
+    return cmd
+
+
+def _chart(rep: Any) -> None:
+    from logscan.chart import bar_chart, human
+
+    if not rep.rows:
+        say("No usage matches these filters.")
+        return
+    k = rep.keys
+    labels = [" ".join("" if v is None else str(v) for v in r[:k]) for r in rep.rows]
+    cost = [r[rep.columns.index("cost_usd")] for r in rep.rows]
+    tokens = [r[rep.columns.index("total_tokens")] for r in rep.rows]
+    unpriced = [r[rep.columns.index("unpriced")] for r in rep.rows]
+    if any(c for c in cost):
+        notes = [f"{human(t)} tokens" + (f", {u} unpriced" if u else "") for t, u in zip(tokens, unpriced, strict=True)]
+        sys.stdout.write(bar_chart(labels, cost, fmt=lambda v: f"${v:,.2f}", notes=notes, title=f"cost (USD) per {rep.columns[0]}, {rep.zone}"))
+    else:
+        sys.stdout.write(bar_chart(labels, tokens, title=f"total tokens per {rep.columns[0]}, {rep.zone} (no priced events)"))
+
+
+def _group_report(kind: str, doc: str) -> click.Command:
+    @click.command(kind)
+    @filter_options
+    @format_option
+    @click.pass_context
+    def cmd(ctx: click.Context, since: str | None, until: str | None, zone: str | None, tools: tuple[str, ...],
+            projects: tuple[str, ...], models: tuple[str, ...], fmt: str, no_headers: bool) -> None:
+        from logscan.report import report
+
+        z, f = _filters(zone, since, until, tools, projects, models)
+        show(report(db_path(ctx), kind, f, z), fmt, no_headers)
+
+    cmd.help = inspect.cleandoc(doc)
+    return cmd
+
+
+@click.group("report")
+def report_group() -> None:
+    """Usage reports: per day, week, month, session, project, model, tool; 5-hour blocks; HTML.
+
+    \b
+    logscan report daily --since 7d
+    logscan report monthly -f csv > months.csv
+    logscan report blocks
+    logscan report html -o usage.html
+    """
+
+
+for _k in ("daily", "weekly", "monthly"):
+    report_group.add_command(_time_report(_k))
+report_group.add_command(_group_report("session", """Usage per session (tool + session id), oldest first, with first/last time in your zone.
+
+    \b
+    logscan report session --since 7d
+    logscan report session --project spotter -f json
+    """))
+report_group.add_command(_group_report("project", """Usage per project (the working directory), most expensive first.
+
+    \b
+    logscan report project --since 1m
+    """))
+report_group.add_command(_group_report("model", """Usage per tool and model, most expensive first.
+
+    \b
+    logscan report model --since 2026-01-01
+    """))
+report_group.add_command(_group_report("tool", """Usage per tool (claude-code, codex, ...), most expensive first.
+
+    \b
+    logscan report tool -f json
+    """))
+
+
+@report_group.command("blocks")
+@filter_options
+@click.option("--active", is_flag=True, help="Only the block that is running now.")
+@format_option
+@click.pass_context
+def blocks(ctx: click.Context, since: str | None, until: str | None, zone: str | None, tools: tuple[str, ...],
+           projects: tuple[str, ...], models: tuple[str, ...], active: bool, fmt: str, no_headers: bool) -> None:
+    """Claude Code usage in 5-hour billing blocks, with the active block's burn rate.
+
+    A block starts at its first message's hour (UTC, floored) and lasts 5 hours; the first
+    message after it starts the next block. For the active block the burn rate (tokens per
+    minute, USD per hour, over its first to last message) projects the totals at its end.
+
+    \b
+    logscan report blocks --since 2d
+    logscan report blocks --active -f json
+    """
+    from logscan.report import report
+
+    if tools and set(tools) != {"claude-code"}:
+        raise click.BadParameter("blocks are Claude Code's billing windows; only --tool claude-code applies.", param_hint="--tool")
+    z, f = _filters(zone, since, until, (), projects, models)
+    rep = report(db_path(ctx), "blocks", f, z)
+    if active:
+        rep.rows = [r for r in rep.rows if r[2] == "active"]
+    if fmt != "table":
+        show(rep, fmt, no_headers)
+        return
+    n = len(rep.columns) - 4  # the burn/projection columns are shown below the table
+    cut = type(rep)(rep.kind, rep.zone, rep.columns[:n], [r[:n] for r in rep.rows], rep.keys)
+    show(cut, fmt, no_headers)
+    a = rep.extra.get("active")
+    if a:
+        def fmt_opt(v: float | None, f: str) -> str:
+            return "n/a" if v is None else format(v, f)
+
+        click.echo(
+            f"\nactive block {a['start']:%Y-%m-%d %H:%M} to {a['end']:%H:%M} ({a['remaining_minutes']} min left): "
+            f"{a['tokens']:,} tokens, ${fmt_opt(a['cost_usd'], ',.2f')}\n"
+            f"burn rate: {fmt_opt(a['burn_tokens_per_min'], ',.0f')} tokens/min, ${fmt_opt(a['burn_cost_per_hour'], ',.2f')}/h; "
+            f"projected at block end: {fmt_opt(a['projected_tokens'], ',')} tokens, ${fmt_opt(a['projected_cost_usd'], ',.2f')}"
+        )
+    elif rep.rows:
+        say("No active block (no Claude Code usage in the last 5 hours' window).")
+
+
+@report_group.command("html")
+@filter_options
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("logscan-report.html"),
+              show_default=True, help="Where to write the page ('-' for stdout).")
+@click.pass_context
+def html(ctx: click.Context, since: str | None, until: str | None, zone: str | None, tools: tuple[str, ...],
+         projects: tuple[str, ...], models: tuple[str, ...], out: Path) -> None:
+    """One self-contained HTML page with charts per day, tool, model and project.
+
+    The page has no external links or scripts, so it can be mailed or opened offline.
+
+    \b
+    logscan report html -o usage.html --since 30d
+    """
+    from logscan.html_report import render
+
+    z, f = _filters(zone, since, until, tools, projects, models)
+    page = render(db_path(ctx), f, z, generated=datetime.now().astimezone())
+    if str(out) == "-":
+        sys.stdout.write(page)
+    else:
+        out.write_text(page, encoding="utf-8")
+        say(f"wrote {out} ({len(page) / 1024:,.0f} KiB); open it in a browser")
