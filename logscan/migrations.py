@@ -144,6 +144,23 @@ def m005_quota_snapshots(con: Any) -> None:
     )
 
 
+@migration
+def m006_budget_alerts(con: Any) -> None:
+    # One row per budget and period once its alert fired (logscan.budget.check), so it fires once.
+    con.execute(
+        """CREATE TABLE budget_alerts (
+          period VARCHAR NOT NULL,        -- daily | weekly | monthly
+          tool VARCHAR NOT NULL,          -- '' for a budget over all tools
+          period_start DATE NOT NULL,     -- local date in `zone`
+          zone VARCHAR NOT NULL,
+          amount_usd DOUBLE NOT NULL,
+          spent_usd DOUBLE NOT NULL,
+          fired_at TIMESTAMP NOT NULL,
+          channels VARCHAR NOT NULL       -- desktop, exec, log
+        )"""
+    )
+
+
 MIGRATIONS_TABLE = "_logscan_migrations"
 
 

@@ -210,30 +210,7 @@ class Store:
         con.execute("BEGIN TRANSACTION")
         try:
             if batch.events:
-                before = con.execute("SELECT count(*) FROM events").fetchone()[0]
-                sets = ", ".join(f"{c} = s.{c}" for c in EVENT_NAMES if c != "event_id")
-                merged = con.execute(
-                    f"""MERGE INTO events e
-                    USING (SELECT * EXCLUDE (seq) FROM _stg_events
-                           QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY rank DESC, seq) = 1) s
-                    ON e.event_id = s.event_id
-                    WHEN MATCHED AND s.rank > e.rank THEN UPDATE SET {sets}
-                    WHEN NOT MATCHED THEN INSERT ({', '.join(EVENT_NAMES)}) VALUES ({', '.join('s.' + c for c in EVENT_NAMES)})"""
-                ).fetchone()
-                after_merge = con.execute("SELECT count(*) FROM events").fetchone()[0]
-                # /btw side questions replay a parent message under a new request id: drop a
-                # sidechain copy whenever the same message id has a non-sidechain entry.
-                dropped = con.execute(
-                    """DELETE FROM events WHERE tool = 'claude-code' AND is_sidechain
-                    AND message_id IN (SELECT DISTINCT message_id FROM _stg_events
-                                       WHERE tool = 'claude-code' AND message_id IS NOT NULL)
-                    AND message_id IN (SELECT message_id FROM events m
-                                       WHERE m.tool = 'claude-code' AND NOT m.is_sidechain AND m.message_id IS NOT NULL)"""
-                ).fetchone()[0]
-                after = after_merge - dropped
-                result.new_events = after - before
-                result.updated_events = (merged[0] if merged else 0) - (after_merge - before)
-                result.sidechain_replays_dropped = dropped
+                self._merge_staged_events(result)
             if batch.problems:
                 before = con.execute("SELECT count(*) FROM problems").fetchone()[0]
                 con.execute(
@@ -257,6 +234,70 @@ class Store:
             con.execute("ROLLBACK")
             raise
         return result
+
+    def _merge_staged_events(self, result: IngestResult) -> None:
+        """MERGE _stg_events into events (highest rank wins, ties keep the first), inside the
+        caller's transaction; shared by ``ingest`` and ``import_events``."""
+        con = self.con
+        before = con.execute("SELECT count(*) FROM events").fetchone()[0]
+        sets = ", ".join(f"{c} = s.{c}" for c in EVENT_NAMES if c != "event_id")
+        merged = con.execute(
+            f"""MERGE INTO events e
+            USING (SELECT * EXCLUDE (seq) FROM _stg_events
+                   QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY rank DESC, seq) = 1) s
+            ON e.event_id = s.event_id
+            WHEN MATCHED AND s.rank > e.rank THEN UPDATE SET {sets}
+            WHEN NOT MATCHED THEN INSERT ({', '.join(EVENT_NAMES)}) VALUES ({', '.join('s.' + c for c in EVENT_NAMES)})"""
+        ).fetchone()
+        after_merge = con.execute("SELECT count(*) FROM events").fetchone()[0]
+        # /btw side questions replay a parent message under a new request id: drop a
+        # sidechain copy whenever the same message id has a non-sidechain entry.
+        dropped = con.execute(
+            """DELETE FROM events WHERE tool = 'claude-code' AND is_sidechain
+            AND message_id IN (SELECT DISTINCT message_id FROM _stg_events
+                               WHERE tool = 'claude-code' AND message_id IS NOT NULL)
+            AND message_id IN (SELECT message_id FROM events m
+                               WHERE m.tool = 'claude-code' AND NOT m.is_sidechain AND m.message_id IS NOT NULL)"""
+        ).fetchone()[0]
+        after = after_merge - dropped
+        result.new_events = after - before
+        result.updated_events = (merged[0] if merged else 0) - (after_merge - before)
+        result.sidechain_replays_dropped = dropped
+
+    def import_events(self, select_sql: str, params: Sequence[Any] | None = None) -> IngestResult:
+        """Merge the rows of ``select_sql`` (columns named as in ``events``; missing nullable ones
+        become NULL) exactly as ``ingest`` merges a batch, in one transaction: importing the same
+        rows twice adds nothing."""
+        if self.read_only:
+            raise ReadOnlyViolation(f"{self.path} is open read-only; import needs the writer.")
+        con = self.con
+        self._stage(Batch())
+        con.execute(f"INSERT INTO _stg_events BY NAME SELECT *, row_number() OVER () AS seq FROM ({select_sql})", params or [])
+        result = IngestResult()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            self._merge_staged_events(result)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.execute("DELETE FROM _stg_events")
+        return result
+
+    def delete_events_before(self, before: datetime) -> int:
+        """Delete events with ts < ``before`` (naive UTC) in one transaction; return how many."""
+        if self.read_only:
+            raise ReadOnlyViolation(f"{self.path} is open read-only; pruning needs the writer.")
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            n = con.execute("DELETE FROM events WHERE ts < ?", [before]).fetchone()[0]
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return int(n)
 
     def _stage(self, batch: Batch) -> None:
         con = self.con
