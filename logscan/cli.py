@@ -25,6 +25,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "problems": "core:problems",
     "schema": "core:schema",
     "parsers": "core:parsers_cmd",
+    "sources": "sources:sources",
     "usage": "quota:usage",
     "ingest": "quota:ingest_cmd",
     "statusline": "quota:statusline",
