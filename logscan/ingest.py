@@ -25,7 +25,7 @@ from logscan.parsers import PARSERS, Parser, candidates, get_parser, parser_for
 from logscan.pricing import Pricer
 from logscan.quota.rows import snapshot_row
 from logscan.quota.spool import claim_spool, release_spool
-from logscan.reader import complete_blocks, head_hash, open_binary, read_head, records, start_position
+from logscan.reader import Start, complete_blocks, head_hash, open_binary, read_head, records, start_position
 from logscan.store import Batch, FileState, Store, utcnow
 
 
@@ -70,6 +70,23 @@ def default_roots() -> list[Path]:
             if r not in roots:
                 roots.append(r)
     return roots
+
+
+def identity(path: str, st: os.stat_result, tool: str | None) -> tuple[int, int, int, int]:
+    """(dev, inode, size, mtime) deciding whether a file changed since it was read. A database
+    in WAL mode (reader "sqlite") takes writes in its ``-wal``, not in itself: the -wal's size and
+    mtime are folded in, so a commit there triggers a read."""
+    size, mtime = st.st_size, st.st_mtime_ns
+    parser = PARSERS.get(tool) if tool else None
+    if parser is not None and parser.reader == "sqlite":
+        try:
+            wal = os.stat(path + "-wal")
+        except OSError:
+            pass
+        else:
+            if wal.st_size:  # an empty -wal holds no rows (a read-only reader may create one)
+                size, mtime = size + wal.st_size, max(mtime, wal.st_mtime_ns)
+    return st.st_dev, st.st_ino, size, mtime
 
 
 def walk(root: Path) -> Iterator[str]:
@@ -124,8 +141,6 @@ class Ingestor:
                 if path in seen or not candidates(path):
                     continue
                 seen.add(path)
-                if path.endswith(".jsonl.zst") and os.path.exists(path[: -len(".zst")]):
-                    continue  # Codex: a plain sibling takes precedence over the compressed copy
                 try:
                     st = os.stat(path)
                 except OSError:
@@ -184,7 +199,7 @@ class Ingestor:
                 s.files_missing += 1
             return
         prev = self.states.get(path)
-        if prev is not None and (prev.dev, prev.inode, prev.size, prev.mtime_ns) == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
+        if prev is not None and (prev.dev, prev.inode, prev.size, prev.mtime_ns) == identity(path, st, prev.tool):
             if prev.missing_since is not None:
                 prev.missing_since = None
                 self.batch.files[path] = prev
@@ -220,19 +235,23 @@ class Ingestor:
             prev.offset if prev else 0,
             prev.head_hash if prev else None,
         )
+        rows = parser.reader == "sqlite"
+        if rows and start.reset != "replaced":
+            start = Start(st.st_size, None)  # a database changes in place: the watermark in state says what is new
         state: dict[str, Any] = json.loads(prev.state) if prev and prev.state and start.reset is None else {}
         if not state:
             state = self._initial_state(parser, path)
         if start.reset:
             s.files_reset += 1
         now = utcnow()
+        _, _, size, mtime_ns = identity(path, st, parser.name)  # taken before reading: later writes trigger a read
         fs = FileState(
             path=path,
             tool=parser.name,
             dev=st.st_dev,
             inode=st.st_ino,
-            size=st.st_size,
-            mtime_ns=st.st_mtime_ns,
+            size=size,
+            mtime_ns=mtime_ns,
             offset=start.offset,
             head_hash=head_hash(head),
             state=json.dumps(state) if state else None,
@@ -241,6 +260,9 @@ class Ingestor:
             updated_at=now,
         )
         s.files_read += 1
+        if rows:
+            self._read_rows(path, fs, parser, state)
+            return
         whole = parser.reader == "json"
         if whole:
             # Whole-file formats are rewritten in place: parse the file whole; ids dedupe.
@@ -270,6 +292,53 @@ class Ingestor:
             self._commit_file(fs)
             if self._pending_bytes >= self.batch_bytes or len(self.batch.events) >= self.batch_events:
                 self.flush()
+        self._commit_file(fs)
+
+    def _read_rows(self, path: str, fs: FileState, parser: Parser, state: dict[str, Any]) -> None:
+        """Reader "sqlite" (OpenCode's database): the parser's own ``read_rows(path, state)`` yields
+        the records past the watermark the parser keeps in ``state``, in watermark order. Each
+        chunk is parsed and its state committed in the same batch as its events."""
+        s = self.summary
+        chunk: list[Record] = []
+        rows = getattr(parser, "read_rows")(path, dict(state))  # noqa: B009  (not in the Parser protocol)
+        try:
+            while True:
+                try:
+                    item = next(rows, None)
+                except Exception as e:  # locked, malformed or vanished database: the watermark stays
+                    self._problem(path, 0, "unreadable", f"{type(e).__name__}: {e}"[:300], 0, parser)
+                    item = None
+                if isinstance(item, Problem):
+                    self._problem(item.path, item.offset, item.kind, item.reason, item.length, parser)
+                    continue
+                if item is not None:
+                    chunk.append(item)
+                if chunk and (item is None or len(chunk) >= 2000):
+                    try:
+                        items = list(parser.parse(chunk, state))
+                    except Exception as e:  # a parser bug must not stop the others; the watermark stays
+                        self._problem(path, chunk[0].pos, "parser-error", f"{type(e).__name__}: {e}"[:300], 0, parser)
+                        break
+                    for ev in items:
+                        if isinstance(ev, Event):
+                            self._event(ev)
+                        elif isinstance(ev, Problem):
+                            self._problem(ev.path, ev.offset, ev.kind, ev.reason, ev.length, parser)
+                    n = sum(len(r.raw) for r in chunk)
+                    s.bytes_read += n
+                    if self.progress:
+                        self.progress(n)
+                    fs.state = json.dumps(state) if state else None
+                    self._commit_file(fs)
+                    chunk = []
+                    if self._pending_bytes >= self.batch_bytes or len(self.batch.events) >= self.batch_events:
+                        self.flush()
+                if item is None:
+                    break
+        finally:
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()
         self._commit_file(fs)
 
     def _initial_state(self, parser: Parser, path: str) -> dict[str, Any]:
