@@ -45,3 +45,19 @@ def xdg_config_home() -> Path:
 def xdg_data_home() -> Path:
     v = os.environ.get("XDG_DATA_HOME")
     return Path(v) if v else home() / ".local" / "share"
+
+
+def socket_path() -> Path:
+    """The daemon's Unix socket: ``$LOGSCAN_SOCKET``, else ``$XDG_RUNTIME_DIR/logscan/sock``, else
+    a short per-user path under the temp dir (macOS limits ``sun_path`` to 104 bytes, and its
+    ``$TMPDIR`` is already long)."""
+    if v := os.environ.get("LOGSCAN_SOCKET"):
+        return Path(v).expanduser()
+    if v := os.environ.get("XDG_RUNTIME_DIR"):
+        return Path(v) / APP / "sock"
+    import tempfile
+
+    base = Path(tempfile.gettempdir())
+    if len(str(base)) > 60:
+        base = Path("/tmp")
+    return base / f"{APP}-{os.getuid()}" / "sock"

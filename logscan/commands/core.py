@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -37,22 +38,25 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
     if paths and missing:
         raise click.BadParameter(f"{', '.join(map(str, missing))} does not exist.", param_hint="PATH")
     db = db_path(ctx)
-    with Store.open(db) as store:
-        ing = Ingestor(store, workers=default_workers())
-        todo, new_bytes = ing.plan([r for r in roots if r.exists()])
-        show = not quiet and not as_json and sys.stderr.isatty()
-        if show:
-            from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+    # While the daemon runs it holds the only read-write connection: it does the reading.
+    summary = _backfill_via_daemon(db, roots)
+    if summary is None:
+        with Store.open(db) as store:
+            ing = Ingestor(store, workers=default_workers())
+            todo, new_bytes = ing.plan([r for r in roots if r.exists()])
+            show = not quiet and not as_json and sys.stderr.isatty()
+            if show:
+                from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
-            with Progress(
-                "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
-                transient=True,
-            ) as bar:
-                task = bar.add_task("backfill", total=new_bytes or None)
-                ing.progress = lambda n: bar.advance(task, n)
+                with Progress(
+                    "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+                    transient=True,
+                ) as bar:
+                    task = bar.add_task("backfill", total=new_bytes or None)
+                    ing.progress = lambda n: bar.advance(task, n)
+                    summary = ing.run_planned(todo)
+            else:
                 summary = ing.run_planned(todo)
-        else:
-            summary = ing.run_planned(todo)
     if as_json:
         import orjson
 
@@ -97,6 +101,20 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
         click.echo(f"read {summary.bytes_read / 1e6:,.1f} MB in {summary.seconds:.2f} s ({summary.mb_per_s:,.0f} MB/s) into {db}")
     if strict and summary.new_problems:
         ctx.exit(ExitCode.INPUT_PROBLEMS)
+
+
+def _backfill_via_daemon(db: Path, roots: list[Path]) -> Any:
+    """The daemon's summary of a backfill it ran, or None when no daemon serves this database."""
+    from types import SimpleNamespace
+
+    from logscan.client import NoDaemon, daemon_write
+
+    try:
+        res = daemon_write(db, "backfill", {"paths": [str(r.absolute()) for r in roots if r.exists()]})
+    except NoDaemon:
+        return None
+    say("(ingested by the running logscan daemon)")
+    return SimpleNamespace(**res)
 
 
 @click.command()
