@@ -141,6 +141,8 @@ class Ingestor:
                 if path in seen or not candidates(path):
                     continue
                 seen.add(path)
+                if path.endswith(".jsonl.zst") and os.path.exists(path[: -len(".zst")]):
+                    continue  # Codex: a plain sibling takes precedence over the compressed copy
                 try:
                     st = os.stat(path)
                 except OSError:

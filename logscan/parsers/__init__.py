@@ -9,10 +9,11 @@ from __future__ import annotations
 from logscan.errors import UnknownParser
 from logscan.parsers.base import Parser, matches
 from logscan.parsers.claude_code import ClaudeCodeParser
+from logscan.parsers.codex import CodexParser
 from logscan.parsers.gemini import GeminiLegacyParser, GeminiParser
 from logscan.parsers.opencode import OpenCodeParser
 
-PARSERS: dict[str, Parser] = {p.name: p for p in (ClaudeCodeParser(), GeminiParser(), GeminiLegacyParser(), OpenCodeParser())}
+PARSERS: dict[str, Parser] = {p.name: p for p in (ClaudeCodeParser(), CodexParser(), GeminiParser(), GeminiLegacyParser(), OpenCodeParser())}
 
 
 def get_parser(name: str) -> Parser:
