@@ -12,7 +12,9 @@ from typing import Any
 
 log = logging.getLogger("logscan.hooks")
 
-AFTER_FLUSH: list[str] = []
+AFTER_FLUSH: list[str] = [
+    "logscan.quota.cache:write_cache",  # today's cost and latest bars for the statusline
+]
 
 
 def after_flush(store: Any) -> None:
