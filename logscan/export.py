@@ -90,12 +90,14 @@ def export_events(store: Any, path: str, fmt: str, since: datetime | None = None
 # -- import -----------------------------------------------------------------------------
 
 
-def _reader(path: str, fmt: str) -> str:
+def _reader(path: str, fmt: str, columns: list[str] | None = None) -> str:
     p = _lit(path)
     if fmt == "parquet":
         return f"read_parquet({p})"
     if fmt == "csv":
-        types = ", ".join(f"{_lit(n)}: {_lit(t)}" for n, t in TYPES.items())
+        if columns is None:
+            return f"read_csv({p}, header = true, all_varchar = true)"
+        types = ", ".join(f"{_lit(n)}: {_lit(TYPES[n])}" for n in columns if n in TYPES)
         return f"read_csv({p}, header = true, types = {{{types}}})"
     return f"read_json({p}, format = 'newline_delimited')"
 
@@ -104,15 +106,15 @@ def import_file(store: Any, path: str, fmt: str) -> dict[str, Any]:
     """Merge an export into the store; return counts (new, updated, rows read)."""
     import duckdb
 
-    src = _reader(path, fmt)
     try:
-        cols = [r[0] for r in store.con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+        cols = [r[0] for r in store.con.execute(f"DESCRIBE SELECT * FROM {_reader(path, fmt)}").fetchall()]
     except duckdb.Error as e:
         raise ExportError(f"Cannot read {path} as {fmt}: {str(e).splitlines()[0]}. Is it a 'logscan export' file?") from e
     missing = [c for c in REQUIRED if c not in cols]
     if missing:
         raise ExportError(f"{path} is not a logscan export: it lacks the columns {', '.join(missing)}. Make one with 'logscan export'.")
     known = [c for c in cols if c in TYPES]
+    src = _reader(path, fmt, cols)
     select = ", ".join(f"CAST({c} AS {TYPES[c]}) AS {c}" for c in known)
     rows = store.con.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
     res = store.import_events(f"SELECT {select} FROM {src}")

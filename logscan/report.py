@@ -226,7 +226,7 @@ def build_sql(kind: str, filters: Filters, zone: str, by: str | None = None) -> 
         return sql, [*wparams, zone], [label, *([by] if by else [])]
     if kind == "session":
         sql = (
-            "SELECT tool, session_id, any_value(project) AS project, min(ts) AS first_ts, max(ts) AS last_ts, "
+            "SELECT tool, session_id, min(project) AS project, min(ts) AS first_ts, max(ts) AS last_ts, "
             f"string_agg(DISTINCT model, ',' ORDER BY model) AS models, {_INNER} FROM events{where} "
             "GROUP BY tool, session_id ORDER BY last_ts, tool, session_id"
         )
