@@ -36,6 +36,21 @@ class Parser(Protocol):
     def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem]: ...
 
 
+# Optional members a parser may define; the ingest looks for each with getattr:
+#
+#   tool: ClassVar[str]            the Event.tool value when several parsers serve one tool
+#                                  (gemini and gemini-legacy); defaults to ``name``.
+#   extensions: ClassVar[tuple]    file endings the reader opens (default by reader: .jsonl,
+#                                  .json, .db); Codex adds .jsonl.zst.
+#   parse_block(path, base, data, state)
+#                                  parse a block of complete lines at once, when the parser has
+#                                  a faster way than line records (Claude Code: usage lines only).
+#   initial_state(path) -> dict    seed ``state`` for a new or reset file; the one place a parser
+#                                  may read other files (Gemini's projects.json, .project_root).
+#   read_rows(path, state)         for reader "sqlite": yield records past the watermark kept in
+#                                  ``state`` (OpenCode's opencode.db, opened read-only in place).
+
+
 def matches(path: str, patterns: Iterable[str]) -> bool:
     posix = path.replace("\\", "/")
     return any(fnmatch.fnmatchcase(posix, p) for p in patterns)
