@@ -213,7 +213,7 @@ class Ingestor:
             if parser is None:
                 s.files_unrecognized += 1
                 return
-            s.by_tool[parser.name] += 0  # make the tool visible even with no events
+            s.by_tool[getattr(parser, "tool", parser.name)] += 0  # make the tool visible even with no events
             with open_binary(path) as f:
                 self._read(path, f, st, head, parser, prev)
         except OSError as e:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
+from logscan.ingest import identity
 from logscan.store import Batch, FileState
 
 _WORKER: Any = None
@@ -75,7 +76,7 @@ def run_parallel(ing: Any, todo: Sequence[tuple[str, os.stat_result]], workers: 
     tasks = []
     for path, st in todo:
         prev = ing.states.get(path)
-        if prev is not None and (prev.dev, prev.inode, prev.size, prev.mtime_ns) == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) and prev.missing_since is None:
+        if prev is not None and prev.missing_since is None and (prev.dev, prev.inode, prev.size, prev.mtime_ns) == identity(path, st, prev.tool):
             ing.summary.files_seen += 1
             ing.summary.files_unchanged += 1  # nothing to read: no need to ship it to a worker
             continue
