@@ -133,3 +133,38 @@ def test_fuzz_structured_never_raise(v: object) -> None:
     if isinstance(v, dict):
         claude_limit_snapshots({**v, "timestamp": TS, "message": {"model": "<synthetic>", "content": str(v)[:200]}})
     extract({"rate_limits": v}, 1e9)
+
+
+def _backfill(root: Path, db: Path) -> list[tuple]:
+    from logscan.ingest import Ingestor
+    from logscan.store import Store
+
+    with Store.open(db) as s:
+        Ingestor(s).run([root])
+        return s.query("SELECT tool, window_kind, used_percent, epoch(resets_at)::BIGINT, source FROM quota_snapshots ORDER BY 1, 2, 3")[1]
+
+
+def test_rollout_and_transcript_readings_reach_the_store(tmp_path: Path, db: Path) -> None:
+    import json
+
+    # A rollout (hand-written) with the same v3 reading on two token_counts (kept once) and a later one.
+    rollout = tmp_path / "home" / ".codex" / "sessions" / "2026" / "01" / "05" / "rollout-2026-01-05T10-00-00-0199aaaa-0000-7000-8000-000000000001.jsonl"
+    rollout.parent.mkdir(parents=True)
+    meta = {"timestamp": "2026-01-05T10:00:00.000Z", "type": "session_meta", "payload": {"id": "0199aaaa-0000-7000-8000-000000000001", "cli_version": "0.60.0", "cwd": "/p"}}
+    def tc(ts: str, total: int, pct: float) -> dict:
+        u = {"input_tokens": total, "cached_input_tokens": 0, "output_tokens": 10, "reasoning_output_tokens": 0, "total_tokens": total + 10}
+        return {"timestamp": ts, "type": "event_msg", "payload": {"type": "token_count", "info": {"total_token_usage": u, "last_token_usage": u},
+                "rate_limits": {"primary": {"used_percent": pct, "window_minutes": 300, "resets_at": 1767621600}, "secondary": None}}}
+    lines = [meta, {"timestamp": "2026-01-05T10:00:01.000Z", "type": "turn_context", "payload": {"model": "gpt-5"}},
+             tc("2026-01-05T10:01:00.000Z", 100, 10.0), tc("2026-01-05T10:02:00.000Z", 200, 10.0), tc("2026-01-05T10:03:00.000Z", 300, 12.0)]
+    rollout.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    # A transcript with a 2026 session-limit notice carrying quotaLimits.
+    tr = tmp_path / "home" / ".claude" / "projects" / "-p" / "s1.jsonl"
+    tr.parent.mkdir(parents=True)
+    notice = _notice("You've hit your session limit · resets 2pm (Europe/Helsinki)", sessionId="s1", uuid="u1", parentUuid=None,
+                     quotaLimits={"status": "rejected", "resetsAt": 1767621600, "rateLimitType": "five_hour"})
+    tr.write_text(json.dumps(notice) + "\n")
+    rows = _backfill(tmp_path / "home", db)
+    assert rows == [("claude-code", "five_hour", 100.0, 1767621600, "transcript"),
+                    ("codex", "five_hour", 10.0, 1767621600, "rollout"), ("codex", "five_hour", 12.0, 1767621600, "rollout")]
+    assert _backfill(tmp_path / "home", db) == rows  # a re-run adds nothing

@@ -19,11 +19,12 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ValidationError
 
-from logscan.models import Event, Problem, Record, make_id
+from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id
 from logscan.parsers.base import as_int, bad_json, loads, looks_like_json_object
 from logscan.reader import records
 from logscan.paths import home, xdg_config_home
 from logscan.pricing import infer_provider
+from logscan.quota.ratelimits import claude_limit_snapshots
 
 SIDECHAIN_RANK = 1 << 50  # a non-sidechain copy outranks any token total
 
@@ -74,7 +75,7 @@ class ClaudeCodeParser:
             score += 0.2
         return min(score, 1.0)
 
-    def parse_block(self, path: str, base: int, data: bytes, state: dict[str, Any]) -> Iterator[Event | Problem]:
+    def parse_block(self, path: str, base: int, data: bytes, state: dict[str, Any]) -> Iterator[Event | Problem | QuotaSnapshot]:
         """Parse a block of complete lines (what the ingest reads at once).
 
         Most of a transcript's bytes are lines without usage. When every line of the block is
@@ -86,12 +87,14 @@ class ClaudeCodeParser:
             return self.parse(_usage_lines(path, base, data), state)
         return self.parse(records(path, base, data), state)
 
-    def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem]:
+    def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem | QuotaSnapshot]:
         # Collapse the copies of one message within this batch (before building any Event);
         # the store applies the same rule across batches and files.
         best: dict[tuple[str, ...], list[Any]] = {}  # key -> [rank, rec, obj, msg, counts, copies]
         for rec in records:
             raw = rec.raw
+            if b"<synthetic>" in raw or b"quotaLimits" in raw:
+                yield from _limit_snapshots(rec)  # limit notices: quota readings, never billed
             if b'"usage"' not in raw:
                 # Most bytes are user/tool-result and progress lines: no usage, no parse. A
                 # line that is not even shaped like an object is checked and reported.
@@ -243,6 +246,16 @@ def _well_shaped(data: bytes) -> bool:
         if data[pos : pos + 1] != b"{" or data[end - 1 : end] != b"}":
             return False
         pos = end + 1
+
+
+def _limit_snapshots(rec: Record) -> list[QuotaSnapshot]:
+    """Quota readings in a limit notice (FORMATS.md 1.7); a line that does not parse is left to
+    the main loop, which reports it."""
+    try:
+        obj = loads(rec.raw)
+    except ValueError:
+        return []
+    return claude_limit_snapshots(obj, rec.path, rec.pos)
 
 
 def _usage_lines(path: str, base: int, data: bytes) -> Iterator[Record]:

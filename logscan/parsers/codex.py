@@ -64,10 +64,11 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ValidationError
 
-from logscan.models import Event, Problem, Record, make_id
+from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id
 from logscan.parsers.base import as_int, bad_json, loads, looks_like_json_object
 from logscan.paths import home
 from logscan.pricing import infer_provider
+from logscan.quota.ratelimits import codex_rate_limits
 
 RANK_TOP = 1000  # rank of a row from a thread with no parent; each fork level subtracts 1
 UNKNOWN_MODEL = "unknown"  # a token_count before any model is known: priced as unknown_model
@@ -126,7 +127,7 @@ class CodexParser:
         return 0.0
 
     # -- parsing ------------------------------------------------------------------------
-    def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem]:
+    def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem | QuotaSnapshot]:
         for rec in records:
             raw = rec.raw
             if not any(k in raw for k in _INTERESTING):
@@ -204,9 +205,12 @@ class CodexParser:
         name = rec.path.replace("\\", "/").rsplit("/", 1)[-1]
         return _thread_from_path(rec.path) or name.removesuffix(".zst")
 
-    def _token_count(self, rec: Record, obj: dict[str, Any], payload: dict[str, Any], state: dict[str, Any]) -> Iterator[Event | Problem]:
+    def _token_count(self, rec: Record, obj: dict[str, Any], payload: dict[str, Any], state: dict[str, Any]) -> Iterator[Event | Problem | QuotaSnapshot]:
         """One ``token_count`` line. ``info: null`` (the rate-limit-only event before the first
         call) carries no usage."""
+        # Quota readings (FORMATS.md 3.3, every version; windows by window_minutes, relative
+        # resets from this line's timestamp).
+        yield from codex_rate_limits(payload.get("rate_limits"), obj.get("timestamp"), path=rec.path, offset=rec.pos)
         info = payload.get("info")
         if info is None:
             return

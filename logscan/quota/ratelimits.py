@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from logscan.models import QuotaSnapshot
+from logscan.models import QuotaSnapshot, make_id
 from logscan.quota.text import codex_window
 from logscan.quota.timeparse import resolve_reset
 
@@ -65,31 +65,38 @@ def _codex(rl: dict[str, Any], ts: datetime, path: str | None, offset: int | Non
     scope = None
     if isinstance(limit_id, str) and limit_id and limit_id != "codex":
         scope = limit_name if isinstance(limit_name, str) and limit_name else limit_id
-    windows: list[tuple[Any, Any, datetime | None]] = []
+    windows: list[tuple[Any, Any, datetime | None, bool]] = []  # (percent, minutes, reset, reset is absolute)
     # Version 1 (~Aug 2025): flat fields, relative resets when present.
     for slot in ("primary", "secondary"):
         if f"{slot}_used_percent" in rl:
             after = _num(rl.get(f"{slot}_reset_after_seconds"))
             reset = ts + timedelta(seconds=after) if after is not None and 0 <= after < 1e9 else None
-            windows.append((rl.get(f"{slot}_used_percent"), rl.get(f"{slot}_window_minutes"), reset))
+            windows.append((rl.get(f"{slot}_used_percent"), rl.get(f"{slot}_window_minutes"), reset, False))
     # Versions 2-4: {"used_percent", "window_minutes", "resets_in_seconds" | "resets_at"} per slot.
     for slot in ("primary", "secondary"):
         w = rl.get(slot)
         if not isinstance(w, dict):
             continue
         reset = _epoch(w.get("resets_at"))
+        absolute = reset is not None
         if reset is None and (secs := _num(w.get("resets_in_seconds"))) is not None and 0 <= secs < 1e9:
             reset = ts + timedelta(seconds=secs)
-        windows.append((w.get("used_percent"), w.get("window_minutes"), reset))
-    for pct_v, mins_v, reset in windows:
+        windows.append((w.get("used_percent"), w.get("window_minutes"), reset, absolute))
+    for pct_v, mins_v, reset, absolute in windows:
         pct, mins = _num(pct_v), _num(mins_v)
         if pct is None or mins is None or mins <= 0 or not (0 <= pct <= 1000):
             continue  # no window length: the slot alone says nothing about which window it is
         if pct == 0 and reset is None:
             continue  # the all-zero placeholder Codex emits after real readings
+        window = codex_window(int(mins))
+        # Codex repeats the reading on every token_count, and forks and thread_spawn subagents
+        # copy the parent's rows with new timestamps. With an absolute reset the reading itself
+        # (value, period) is the id: the first observation is kept, copies and repeats add nothing.
+        sid = make_id("quota-rollout", "codex", window, scope, pct, reset.replace(microsecond=0).isoformat()) if absolute and reset else 0
         yield QuotaSnapshot(
+            snapshot_id=sid,
             tool="codex",
-            window=codex_window(int(mins)),
+            window=window,
             scope=scope,
             used_percent=pct,
             resets_at=reset.replace(microsecond=0) if reset else None,
