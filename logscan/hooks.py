@@ -13,6 +13,8 @@ from typing import Any
 log = logging.getLogger("logscan.hooks")
 
 AFTER_FLUSH: list[str] = [
+    "logscan.budget:check",  # budget alerts, once per period
+    "logscan.export:apply_retention",  # the retention setting, at most hourly
     "logscan.quota.cache:write_cache",  # today's cost and latest bars for the statusline
 ]
 
