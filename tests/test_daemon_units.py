@@ -1,0 +1,192 @@
+"""The daemon's parts in-process: a failing file never stops ingestion, the generic write call,
+the wire encoding of DuckDB values, sd_notify datagrams, log lines, thread cleanup."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from daemon_helpers import truth, wait_for, write_lines
+
+from logscan.client import NoDaemon, daemon_query, daemon_write, decode_value, encode_value, run_query, run_write
+from logscan.daemon import CALLS, Daemon, KeyValueFormatter
+from logscan.errors import LogscanError
+from logscan.sdnotify import Notifier
+
+
+@pytest.fixture
+def short_sock(monkeypatch: pytest.MonkeyPatch) -> Path:
+    d = Path(tempfile.mkdtemp(prefix="lsu", dir="/tmp"))
+    monkeypatch.setenv("LOGSCAN_SOCKET", str(d / "sock"))
+    yield d / "sock"
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None, True, 0, -(2**63), 2**63 - 1, 2**100, 1.5, float("nan"), float("inf"), -float("inf"), "text",
+        datetime(2024, 2, 29, 23, 59, 59, 123456), datetime(2024, 1, 1, 8, tzinfo=timezone.utc),
+        date(2024, 2, 29), dtime(12, 34, 56, 7), Decimal("1.50"), Decimal("-0.000001"), timedelta(days=3, seconds=5, microseconds=6),
+        b"\x00\xff", uuid.UUID(int=7), [1, [2, None]], {"a": 1, "b": [Decimal("2.5")]}, ("x", 1), {1: "int key"},
+    ],
+)
+def test_wire_values_round_trip_exactly(value: object) -> None:
+    import json
+
+    back = decode_value(json.loads(json.dumps(encode_value(value))))
+    if isinstance(value, float) and value != value:
+        assert back != back
+    else:
+        assert back == value and type(back) is type(value)
+        if isinstance(value, Decimal):
+            assert str(back) == str(value)  # the scale too: 1.50 stays 1.50
+
+
+def test_one_failing_file_never_stops_ingestion_and_is_retried(tmp_path: Path, short_sock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "projects"
+    good, bad = root / "p" / "good.jsonl", root / "p" / "bad.jsonl"
+    write_lines(good, "g", range(3))
+    write_lines(bad, "b", range(2))
+    db = Path(os.environ["LOGSCAN_DB"])
+    d = Daemon(db, [root], debounce=0.01, reconcile_interval=0.5, health_interval=0.3)
+    fail = {"on": True}
+    d.start()
+    try:
+        orig = type(d.ing).process
+
+        def flaky(self: object, path: str, st: os.stat_result | None = None) -> None:
+            if fail["on"] and path == str(bad):
+                raise RuntimeError("simulated bug while reading")
+            orig(self, path, st)
+
+        monkeypatch.setattr(type(d.ing), "process", flaky)
+        write_lines(good, "g", range(3, 5))  # the worker is busy with the good file
+        write_lines(bad, "b", range(2, 3))
+        wait_for(lambda: _count(db, "good") == 5, 10, "the good file's lines")
+        wait_for(lambda: _problem_kinds(db, bad) == ["daemon-error"], 10, "a daemon-error problem for the bad file")
+        assert d.errors >= 1 and "simulated bug" in (d.last_error or "")
+        assert d._threads[0].is_alive()
+        fail["on"] = False  # fixed: the next reconcile reads it
+        wait_for(lambda: _count(db, "bad") == 3, 10, "the bad file after the retry")
+        _, rows = daemon_query(db, "SELECT count(*), sum(input_tokens), sum(output_tokens) FROM events")
+        # good: ids 0..4 -> input 10, output 2*10 + 5; bad: ids 0..2 -> input 3, output 2*3 + 3
+        assert rows[0] == (8, 10 + 3, 25 + 9)
+    finally:
+        d.stop()
+        d.shutdown()
+    assert not [t for t in d._threads if t.is_alive()]
+    assert not short_sock.exists()
+
+
+def _count(db: Path, key: str) -> int:
+    _, rows = daemon_query(db, "SELECT count(*) FROM events WHERE session_id = ?", [f"s-{'g' if key == 'good' else 'b'}"])
+    return int(rows[0][0])
+
+
+def _problem_kinds(db: Path, path: Path) -> list[str]:
+    _, rows = daemon_query(db, "SELECT DISTINCT kind FROM problems WHERE path = ?", [str(path)])
+    return [r[0] for r in rows]
+
+
+def test_write_calls_run_in_the_daemon_and_without_it(tmp_path: Path, short_sock: Path) -> None:
+    root = tmp_path / "projects"
+    f = root / "p" / "s.jsonl"
+    write_lines(f, "c", range(2))
+    db = Path(os.environ["LOGSCAN_DB"])
+    d = Daemon(db, [root], debounce=0.01)
+    d.start()
+    try:
+        wait_for(lambda: d.initial_scan_done, 10, "the initial scan")
+        assert "logscan.daemon:mark_files_missing" in CALLS
+        assert run_write(db, "logscan.daemon:mark_files_missing", {"paths": [str(f)]}) == 1
+        _, rows = run_query(db, "SELECT missing_since IS NOT NULL FROM files WHERE path = ?", [str(f)])
+        assert rows == [(True,)]
+        with pytest.raises(LogscanError, match="not a write the daemon runs"):
+            daemon_write(db, "call", {"target": "os:remove", "args": {"path": "/tmp/x"}})
+        # Another database: the daemon declines, so the caller opens its own file.
+        with pytest.raises(NoDaemon):
+            daemon_query(tmp_path / "other.duckdb", "SELECT 1")
+    finally:
+        d.stop()
+        d.shutdown()
+    with pytest.raises(LogscanError, match="not a write the daemon runs"):
+        run_write(db, "os:remove", {"path": "/tmp/x"})
+    assert run_write(db, "logscan.daemon:mark_files_missing", {"paths": []}) == 0  # no daemon: runs here
+    _, rows = run_query(db, "SELECT count(*), sum(input_tokens), sum(output_tokens) FROM events")
+    assert rows[0] == truth(range(2))
+
+
+def test_sd_notify_messages_ready_watchdog_stopping(tmp_path: Path, short_sock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    addr = str(short_sock.parent / "notify")
+    rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    rx.bind(addr)
+    rx.settimeout(10)
+    monkeypatch.setenv("NOTIFY_SOCKET", addr)
+    monkeypatch.setenv("WATCHDOG_USEC", "400000")  # ping every 0.2 s
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    root = tmp_path / "projects"
+    root.mkdir()
+    d = Daemon(Path(os.environ["LOGSCAN_DB"]), [root], debounce=0.01, health_interval=0.1)
+    got: list[str] = []
+    t = threading.Thread(target=d.run)  # not the main thread: no signal handlers
+    t.start()
+    try:
+        deadline = time.monotonic() + 10
+        while sum("WATCHDOG=1" in m for m in got) < 2 and time.monotonic() < deadline:
+            got.append(rx.recv(4096).decode())
+    finally:
+        d.stop()
+        t.join(timeout=30)
+    while True:
+        try:
+            rx.settimeout(0.5)
+            got.append(rx.recv(4096).decode())
+        except TimeoutError:
+            break
+    rx.close()
+    assert got[0].startswith("READY=1\nSTATUS=watching 1 roots")
+    assert sum("WATCHDOG=1" in m for m in got) >= 2
+    assert got[-1] == "STOPPING=1"
+    assert not t.is_alive()
+
+
+def test_notifier_is_a_no_op_outside_systemd_and_handles_abstract_sockets() -> None:
+    n = Notifier({})
+    assert not n.enabled and not n.ready() and n.watchdog_interval is None
+    n = Notifier({"NOTIFY_SOCKET": "@logscan-test-abstract", "WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getpid())})
+    assert n.addr == "\0logscan-test-abstract" and n.watchdog_interval == 15.0
+    assert Notifier({"NOTIFY_SOCKET": "/x", "WATCHDOG_USEC": "1000", "WATCHDOG_PID": "1"}).watchdog_interval is None
+    assert not n.send("READY=1")  # nobody listens: no exception
+
+
+def test_log_lines_are_key_value_one_per_event() -> None:
+    buf = io.StringIO()
+    h = logging.StreamHandler(buf)
+    h.setFormatter(KeyValueFormatter())
+    lg = logging.getLogger("logscan.test-kv")
+    lg.addHandler(h)
+    lg.propagate = False
+    try:
+        lg.warning("file watcher died", extra={"kv": {"path": "/a b/c.jsonl", "restarts": 2}})
+        try:
+            raise ValueError("boom\nsecond line")
+        except ValueError:
+            lg.exception("read failed")
+    finally:
+        lg.removeHandler(h)
+    lines = buf.getvalue().splitlines()
+    assert len(lines) == 2
+    assert 'level=warning logger=logscan.test-kv msg="file watcher died" path="/a b/c.jsonl" restarts=2' in lines[0]
+    assert lines[1].startswith("ts=") and "exc=" in lines[1] and "ValueError" in lines[1]
