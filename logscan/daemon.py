@@ -68,6 +68,10 @@ log = logging.getLogger("logscan.daemon")
 # The writes the socket's "call" op may run, as "module:function" taking (store, **args).
 CALLS: set[str] = {
     "logscan.daemon:mark_files_missing",
+    "logscan.quota.storage:store_snapshots",  # logscan usage / ingest: quota readings
+    "logscan.export:export_events",  # logscan export (reads through the writer's connection)
+    "logscan.export:import_file",  # logscan import
+    "logscan.export:prune_events",  # logscan prune / retention
 }
 
 MAX_REQUEST = 16 * 1024 * 1024
