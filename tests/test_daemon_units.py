@@ -190,3 +190,47 @@ def test_log_lines_are_key_value_one_per_event() -> None:
     assert len(lines) == 2
     assert 'level=warning logger=logscan.test-kv msg="file watcher died" path="/a b/c.jsonl" restarts=2' in lines[0]
     assert lines[1].startswith("ts=") and "exc=" in lines[1] and "ValueError" in lines[1]
+
+
+def test_a_dead_observer_is_restarted_and_the_gap_rescanned(tmp_path: Path, short_sock: Path) -> None:
+    root = tmp_path / "projects"
+    f = root / "p" / "s.jsonl"
+    write_lines(f, "h", range(1))
+    db = Path(os.environ["LOGSCAN_DB"])
+    d = Daemon(db, [root], debounce=0.01, health_interval=0.2, reconcile_interval=600)
+    d.start()
+    try:
+        wait_for(lambda: d.initial_scan_done, 10, "the initial scan")
+        dead = d.observer
+        dead.stop()
+        dead.join(timeout=5)
+        write_lines(f, "h", range(1, 3))  # written while nothing watches
+        wait_for(lambda: d.observer is not dead and d.observer.is_alive(), 10, "a new observer")
+        wait_for(lambda: run_query(db, "SELECT count(*) FROM events")[1][0][0] == 3, 10, "the lines written in the gap")
+        assert d.observer_restarts == 1
+        write_lines(f, "h", range(3, 4))  # and the new observer sees new writes
+        wait_for(lambda: run_query(db, "SELECT count(*) FROM events")[1][0][0] == 4, 10, "a line after the restart")
+    finally:
+        d.stop()
+        d.shutdown()
+
+
+def test_an_inotify_queue_overflow_triggers_a_reconcile(tmp_path: Path, short_sock: Path) -> None:
+    root = tmp_path / "projects"
+    f = root / "p" / "s.jsonl"
+    write_lines(f, "o", range(1))
+    db = Path(os.environ["LOGSCAN_DB"])
+    d = Daemon(db, [root], debounce=0.01, health_interval=600, reconcile_interval=600)
+    d.start()
+    try:
+        wait_for(lambda: d.initial_scan_done, 10, "the initial scan")
+        for w in list(d.root_watches.values()):  # lose the events, as an overflow would
+            d.observer.unschedule(w)
+        write_lines(f, "o", range(1, 3))
+        time.sleep(0.5)
+        assert run_query(db, "SELECT count(*) FROM events")[1][0][0] == 1
+        logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed; filesystem events were lost")
+        wait_for(lambda: run_query(db, "SELECT count(*) FROM events")[1][0][0] == 3, 10, "the reconcile after the overflow")
+    finally:
+        d.stop()
+        d.shutdown()

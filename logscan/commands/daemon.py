@@ -11,7 +11,7 @@ from logscan.commands.common import db_path, say
 
 
 @click.command()
-@click.argument("roots", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("roots", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--poll", is_flag=True, help="Poll the file system instead of native events (network or odd file systems).")
 @click.option("--poll-interval", type=float, default=10.0, show_default=True, help="Seconds between polls with --poll.")
 @click.option("--debounce", type=float, default=0.2, show_default=True, help="Seconds to let a burst of writes settle.")
