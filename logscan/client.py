@@ -234,9 +234,14 @@ def run_write(db: Path, target: str, args: dict[str, Any] | None = None) -> Any:
     """Call an allow-listed ``"module:function"`` as ``fn(store, **args)`` in the daemon when it
     runs, else here with the store opened read-write. Arguments and result must be JSON-able
     (datetimes, dates and Decimals are fine)."""
+    return run_write_via(db, target, args)[0]
+
+
+def run_write_via(db: Path, target: str, args: dict[str, Any] | None = None) -> tuple[Any, str]:
+    """``run_write``, also saying where the write ran: "daemon" or "direct"."""
     args = args or {}
     try:
-        return daemon_write(db, "call", {"target": target, "args": {k: encode_value(v) for k, v in args.items()}})
+        return daemon_write(db, "call", {"target": target, "args": {k: encode_value(v) for k, v in args.items()}}), "daemon"
     except NoDaemon:
         pass
     import importlib
@@ -248,4 +253,4 @@ def run_write(db: Path, target: str, args: dict[str, Any] | None = None) -> Any:
     module, attr = target.split(":")
     fn = getattr(importlib.import_module(module), attr)
     with Store.open(db) as store:
-        return fn(store, **args)
+        return fn(store, **args), "direct"

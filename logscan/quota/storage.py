@@ -37,13 +37,14 @@ def save(db: Path, snapshots: list[QuotaSnapshot]) -> tuple[int, str]:
     """Store snapshots; returns (new count, "daemon" | "direct")."""
     payload = [s.model_dump(mode="json") for s in snapshots]
     try:
-        from logscan.client import run_write
+        from logscan.client import run_write_via
         from logscan.daemon import CALLS
     except ImportError:
-        run_write = None  # type: ignore[assignment]
+        run_write_via = None  # type: ignore[assignment]
         CALLS = set()
-    if run_write is not None and TARGET in CALLS:
-        return int(run_write(db, TARGET, {"snapshots": payload})), "daemon"
+    if run_write_via is not None and TARGET in CALLS:
+        new, how = run_write_via(db, TARGET, {"snapshots": payload})
+        return int(new), how
     from logscan.store import Store
 
     try:
