@@ -21,8 +21,11 @@ FORMATS = ("table", "csv", "json", "ndjson")
 
 def plain(v: Any) -> Any:
     """A JSON-able version of a value from DuckDB."""
-    if v is None or isinstance(v, (bool, int, str)):
+    if v is None or isinstance(v, (bool, str)):
         return v
+    if isinstance(v, int):
+        # DuckDB sums are HUGEINT; JSON writers take 64-bit integers, so a larger one is text.
+        return v if -(1 << 63) <= v < (1 << 64) else str(v)
     if isinstance(v, float):
         return None if math.isnan(v) or math.isinf(v) else v
     if isinstance(v, datetime):

@@ -116,3 +116,12 @@ def test_every_command_has_help(name: str) -> None:
     assert r.exit_code == 0, r.output
     cmd = cli.get_command(None, name)  # type: ignore[arg-type]
     assert cmd is not None and cmd.help, f"{name} is missing its help"
+
+
+@pytest.mark.parametrize("fmt", ["json", "ndjson", "csv", "table"])
+def test_query_handles_integers_beyond_64_bits(db: Path, fmt: str) -> None:
+    run("backfill", str(REAL))
+    out, _ = run("query", "SELECT 170141183460469231731687303715884105727::HUGEINT AS big, 5::HUGEINT AS small", "-f", fmt)
+    assert "170141183460469231731687303715884105727" in out.replace(",", "")
+    if fmt == "json":
+        assert json.loads(out) == [{"big": "170141183460469231731687303715884105727", "small": 5}]
