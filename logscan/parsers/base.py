@@ -70,6 +70,24 @@ def bad_json(rec: Record, exc: Exception) -> Problem:
     return Problem(path=rec.path, offset=rec.pos, kind="invalid-json", reason=reason, length=len(rec.raw))
 
 
+def load_object(rec: Record, wanted: bool) -> dict[str, Any] | Problem | None:
+    """A line as a JSON object when ``wanted`` (it may carry what the parser looks for);
+    otherwise only its shape is checked, since most bytes need no parse. Returns the object,
+    a Problem for a malformed line, or None for a line to skip."""
+    raw = rec.raw
+    if not wanted:
+        raw = raw.strip()
+        if not raw or looks_like_json_object(raw):
+            return None
+    try:
+        obj = loads(raw)
+    except ValueError as e:
+        return bad_json(rec, e)
+    if not isinstance(obj, dict):
+        return Problem(path=rec.path, offset=rec.pos, kind="schema", reason="line is JSON but not an object", length=len(rec.raw))
+    return obj if wanted else None
+
+
 def looks_like_json_object(raw: bytes) -> bool:
     """A cheap shape check for lines we do not otherwise parse (most of a transcript's bytes)."""
     return raw[:1] == b"{" and raw.rstrip()[-1:] == b"}"

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id
-from logscan.parsers.base import as_int, bad_json, loads, looks_like_json_object
+from logscan.parsers.base import as_int, load_object, loads
 from logscan.reader import records
 from logscan.paths import home, xdg_config_home
 from logscan.pricing import infer_provider
@@ -95,27 +95,12 @@ class ClaudeCodeParser:
             raw = rec.raw
             if b"<synthetic>" in raw or b"quotaLimits" in raw:
                 yield from _limit_snapshots(rec)  # limit notices: quota readings, never billed
-            if b'"usage"' not in raw:
-                # Most bytes are user/tool-result and progress lines: no usage, no parse. A
-                # line that is not even shaped like an object is checked and reported.
-                stripped = raw.strip()
-                if not stripped or looks_like_json_object(stripped):
-                    continue
-                try:
-                    obj = loads(stripped)
-                except ValueError as e:
-                    yield bad_json(rec, e)
-                    continue
-                if not isinstance(obj, dict):
-                    yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason="line is JSON but not an object", length=len(raw))
-                continue
-            try:
-                obj = loads(raw)
-            except ValueError as e:
-                yield bad_json(rec, e)
-                continue
+            # Most bytes are user/tool-result and progress lines: no usage, no parse (a line not
+            # even shaped like an object is still reported).
+            obj = load_object(rec, b'"usage"' in raw)
             if not isinstance(obj, dict):
-                yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason="line is JSON but not an object", length=len(raw))
+                if obj is not None:
+                    yield obj
                 continue
             # Progress echoes (agent_progress) and Task results carry copies of usage deeper
             # down; only a top-level assistant message is a billed call.

@@ -65,7 +65,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id
-from logscan.parsers.base import as_int, bad_json, loads, looks_like_json_object
+from logscan.parsers.base import as_int, load_object
 from logscan.paths import home
 from logscan.pricing import infer_provider
 from logscan.quota.ratelimits import codex_rate_limits
@@ -130,25 +130,10 @@ class CodexParser:
     def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem | QuotaSnapshot]:
         for rec in records:
             raw = rec.raw
-            if not any(k in raw for k in _INTERESTING):
-                stripped = raw.strip()
-                if not stripped or looks_like_json_object(stripped):
-                    continue
-                try:
-                    obj = loads(stripped)
-                except ValueError as e:
-                    yield bad_json(rec, e)
-                    continue
-                if not isinstance(obj, dict):
-                    yield _not_object(rec)
-                continue
-            try:
-                obj = loads(raw)
-            except ValueError as e:
-                yield bad_json(rec, e)
-                continue
+            obj = load_object(rec, any(k in raw for k in _INTERESTING))
             if not isinstance(obj, dict):
-                yield _not_object(rec)
+                if obj is not None:
+                    yield obj
                 continue
             kind = obj.get("type")
             payload = obj.get("payload")
@@ -291,6 +276,3 @@ def _thread_from_path(path: str) -> str | None:
 def _schema(rec: Record, reason: str) -> Problem:
     return Problem(path=rec.path, offset=rec.pos, kind="schema", reason=reason, length=len(rec.raw))
 
-
-def _not_object(rec: Record) -> Problem:
-    return _schema(rec, "line is JSON but not an object")
