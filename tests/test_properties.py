@@ -86,6 +86,12 @@ def test_block_reader_equals_line_reader_on_well_formed_files(cut: int) -> None:
     assert merged(a) == merged(b) and problems(a) == problems(b) == set()
 
 
+def test_deep_nesting_is_a_problem_not_a_crash() -> None:
+    line = b'{"type":"assistant","usage":' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    out = list(PARSER.parse(records("f.jsonl", 0, line + b"\n"), {}))
+    assert [p.kind for p in out if isinstance(p, Problem)] == ["invalid-json"]
+
+
 def test_reparse_gives_same_ids() -> None:
     a, _ = read_from(SAMPLE, 0)
     b, _ = read_from(SAMPLE, 0)

@@ -61,7 +61,10 @@ def loads(raw: bytes) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return json.loads(raw.decode("utf-8", "surrogatepass"))
+        try:
+            return json.loads(raw.decode("utf-8", "surrogatepass"))
+        except RecursionError as e:  # absurdly deep nesting: bad input like any other
+            raise ValueError("JSON nested too deeply") from e
 
 
 def bad_json(rec: Record, exc: Exception) -> Problem:
