@@ -1,12 +1,15 @@
-"""Benchmark: generate a realistic Claude Code corpus, backfill it, re-run it, check the totals.
+"""Benchmark: generate realistic corpora with known totals, backfill them, re-run, check.
 
-    python -m logscan.bench --size-mb 1000          # 1 GB corpus in a temp dir
+    python -m logscan.bench --tools claude --size-mb 1000     # 1 GB Claude Code corpus
+    python -m logscan.bench --size-mb 100                     # 100 MB of each of the four tools
     python -m logscan.bench --size-mb 200 --dir /tmp/corpus --keep
 
-Most bytes of a real transcript are large tool-result lines and progress lines (TECH_NOTES 4.1:
-8.0 MB tool results, 5.9 MB progress, 2.6 MB assistant lines in 16.7 MB); assistant lines repeat
-one API response per content block with a growing output count. The generator knows the true
-totals (one response counted once, its largest output) and the benchmark checks logscan's store
+Most bytes of a real Claude Code transcript are large tool-result lines and progress lines
+(TECH_NOTES 4.1: 8.0 MB tool results, 5.9 MB progress, 2.6 MB assistant lines in 16.7 MB);
+assistant lines repeat one API response per content block with a growing output count. The
+Codex, Gemini and OpenCode generators follow their formats' traps the same way (cumulative
+totals re-emitted unchanged; messages re-appended; zero-token first writes and multi-step
+messages). Each generator knows the true totals and the benchmark checks logscan's store
 against them, so a fast wrong answer cannot pass. Each backfill runs as a separate
 ``logscan backfill`` process: wall time includes start-up, and peak RSS is that process's.
 """
@@ -140,6 +143,198 @@ def _write_session(path: Path, sid: str, cwd: str, budget: int, rng: random.Rand
     return len(data.encode())
 
 
+def _add(truth: Truth, model: str, inp: int, out: int, cr: int, cw: int) -> None:
+    truth.events += 1
+    truth.input += inp
+    truth.output += out
+    truth.cache_read += cr
+    truth.cache_write += cw
+    truth.per_model[model] = truth.per_model.get(model, 0) + 1
+
+
+def _blob(rng: random.Random, pool: str, lo: int, hi: int) -> str:
+    n = rng.randrange(lo, hi)
+    out = []
+    while n > 0:
+        piece = pool[rng.randrange(0, len(pool) - 60_000) :][: min(n, 60_000)]
+        out.append(piece)
+        n -= len(piece)
+    return "".join(out)
+
+
+def generate_codex_corpus(root: Path, size_mb: float, seed: int = 0) -> Truth:
+    """Rollouts under ``root/sessions/YYYY/MM/DD``: big tool outputs, cumulative token_count
+    events (one in ten re-emitted unchanged, which must not count)."""
+    rng = random.Random(seed)
+    pool = _text_pool(rng)
+    truth = Truth()
+    target = int(size_mb * 1e6)
+    n = 0
+    while truth.bytes < target:
+        n += 1
+        tid = f"0199{seed:04x}-{n:04x}-7000-8000-{n:012x}"
+        t = 1_772_000_000 + n * 7200
+        day = time.strftime("%Y/%m/%d", time.gmtime(t))
+        path = root / "sessions" / day / f"rollout-{time.strftime('%Y-%m-%dT%H-%M-%S', time.gmtime(t))}-{tid}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = []
+
+        def stamp(k: int) -> str:
+            return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t + k)) + ".000Z"
+
+        lines.append(f'{{"timestamp":"{stamp(0)}","type":"session_meta","payload":{{"id":"{tid}","timestamp":"{stamp(0)}","cwd":"/home/dev/p{n % 7}","originator":"codex_cli_rs","cli_version":"0.60.0","model_provider":"openai"}}}}')
+        lines.append(f'{{"timestamp":"{stamp(0)}","type":"turn_context","payload":{{"cwd":"/home/dev/p{n % 7}","approval_policy":"on-request","model":"gpt-5-codex","effort":"medium"}}}}')
+        tot = [0, 0, 0, 0]
+        size = 0
+        budget = int(5e6 * rng.uniform(0.3, 1.7))
+        k = 0
+        while size < budget:
+            k += 1
+            out_text = _blob(rng, pool, 2_000, 40_000)
+            lines.append(f'{{"timestamp":"{stamp(k)}","type":"response_item","payload":{{"type":"function_call_output","call_id":"call_{k}","output":"{out_text}"}}}}')
+            inp = rng.randrange(2_000, 120_000)
+            cached = rng.randrange(0, inp)
+            out = rng.randrange(10, 4_000)
+            reasoning = rng.randrange(0, out)
+            tot = [tot[0] + inp, tot[1] + cached, tot[2] + out, tot[3] + reasoning]
+            ev = (
+                f'{{"timestamp":"{stamp(k)}","type":"event_msg","payload":{{"type":"token_count","info":{{'
+                f'"total_token_usage":{{"input_tokens":{tot[0]},"cached_input_tokens":{tot[1]},"output_tokens":{tot[2]},"reasoning_output_tokens":{tot[3]},"total_tokens":{tot[0] + tot[2]}}},'
+                f'"last_token_usage":{{"input_tokens":{inp},"cached_input_tokens":{cached},"output_tokens":{out},"reasoning_output_tokens":{reasoning},"total_tokens":{inp + out}}},'
+                f'"model_context_window":272000}},"rate_limits":null}}}}'
+            )
+            lines.append(ev)
+            if rng.random() < 0.1:
+                lines.append(ev)  # re-emitted with an unchanged total: not a new call
+            _add(truth, "gpt-5-codex", inp - cached, out, cached, 0)
+            size += len(out_text) + 900
+        data = "\n".join(lines) + "\n"
+        path.write_text(data)
+        truth.files += 1
+        truth.lines += len(lines)
+        truth.bytes += len(data.encode())
+    return truth
+
+
+def generate_gemini_corpus(root: Path, size_mb: float, seed: int = 0) -> Truth:
+    """Chat logs under ``root/tmp/<project>/chats``: big user turns, gemini messages whose
+    first write has no tokens and which are re-appended (last write wins)."""
+    rng = random.Random(seed)
+    pool = _text_pool(rng)
+    truth = Truth()
+    target = int(size_mb * 1e6)
+    n = 0
+    while truth.bytes < target:
+        n += 1
+        sid = f"{seed:04x}{n:04x}-0000-4000-8000-{n:012x}"
+        t = 1_775_000_000 + n * 3600
+        path = root / "tmp" / f"proj{n % 5}" / "chats" / f"session-{time.strftime('%Y-%m-%dT%H-%M', time.gmtime(t))}-{sid[:8]}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+        def stamp(k: int) -> str:
+            return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t + k)) + ".000Z"
+
+        lines = [f'{{"sessionId":"{sid}","projectHash":"{n:064x}","startTime":"{stamp(0)}","lastUpdated":"{stamp(0)}","kind":"main"}}']
+        size = 0
+        budget = int(3e6 * rng.uniform(0.3, 1.7))
+        k = 0
+        while size < budget:
+            k += 1
+            text = _blob(rng, pool, 1_000, 30_000)
+            lines.append(f'{{"id":"u-{sid}-{k}","timestamp":"{stamp(k)}","type":"user","content":"{text}"}}')
+            model = ("gemini-2.5-pro", "gemini-2.5-flash")[k % 2]
+            mid = f"g-{sid}-{k}"
+            inp = rng.randrange(1_000, 200_000)
+            cached = rng.randrange(0, inp)
+            out = rng.randrange(10, 3_000)
+            thoughts = rng.randrange(0, 800)
+            tool = rng.randrange(0, 50) if rng.random() < 0.2 else 0
+            head = f'{{"id":"{mid}","timestamp":"{stamp(k)}","type":"gemini","content":"{pool[k:k + 300]}","model":"{model}"'
+            if rng.random() < 0.3:
+                lines.append(head + ',"tokens":null}')  # first write before the tokens arrive
+            toks = f'"tokens":{{"input":{inp},"output":{out},"cached":{cached},"thoughts":{thoughts},"tool":{tool},"total":{inp + out + thoughts + tool}}}'
+            lines.append(head + "," + toks + "}")
+            if rng.random() < 0.5:
+                lines.append(head + "," + toks + ',"toolCalls":[{"id":"t1","name":"read_file","status":"success"}]}')
+            _add(truth, model, inp - cached + tool, out + thoughts, cached, 0)
+            size += len(text) + 1200
+        data = "\n".join(lines) + "\n"
+        path.write_text(data)
+        truth.files += 1
+        truth.lines += len(lines)
+        truth.bytes += len(data.encode())
+    return truth
+
+
+OPENCODE_SCHEMA = """
+CREATE TABLE project (id text PRIMARY KEY NOT NULL, worktree text NOT NULL, time_created integer NOT NULL, time_updated integer NOT NULL);
+CREATE TABLE session (id text PRIMARY KEY NOT NULL, project_id text NOT NULL, workspace_id text, parent_id text, slug text NOT NULL,
+  directory text NOT NULL, title text NOT NULL, version text NOT NULL, time_created integer NOT NULL, time_updated integer NOT NULL,
+  time_compacting integer, time_archived integer);
+CREATE TABLE message (id text PRIMARY KEY NOT NULL, session_id text NOT NULL, time_created integer NOT NULL, time_updated integer NOT NULL, data text NOT NULL);
+CREATE TABLE part (id text PRIMARY KEY NOT NULL, message_id text NOT NULL, session_id text NOT NULL, time_created integer NOT NULL,
+  time_updated integer NOT NULL, data text NOT NULL);
+CREATE INDEX message_session_time_created_id_idx ON message (session_id, time_created, id);
+CREATE INDEX part_message_id_id_idx ON part (message_id, id);
+"""
+
+
+def generate_opencode_corpus(root: Path, size_mb: float, seed: int = 0) -> Truth:
+    """``root/opencode/opencode.db`` in WAL mode: big text parts, multi-step messages whose
+    message row holds only the last step (the steps' sum is the truth), zero-token messages."""
+    import sqlite3
+
+    rng = random.Random(seed)
+    pool = _text_pool(rng)
+    truth = Truth()
+    path = root / "opencode" / "opencode.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.executescript(OPENCODE_SCHEMA)
+    con.execute("INSERT INTO project VALUES ('p1', '/home/dev/app', 1789000000000, 1789000000000)")
+    target = int(size_mb * 1e6)
+    size = 0
+    n = 0
+    t = 1_789_000_000_000
+    while size < target:
+        n += 1
+        sid = f"ses_{seed:04x}{n:08x}"
+        con.execute("INSERT INTO session (id, project_id, slug, directory, title, version, time_created, time_updated) VALUES (?, 'p1', 's', '/home/dev/app', 't', '1.2.0', ?, ?)", (sid, t, t))
+        for m in range(40):
+            t += 5_000
+            mid = f"msg_{sid}_{m:04d}"
+            model, provider = (("claude-sonnet-4-5", "anthropic"), ("gpt-5", "openai"))[m % 2]
+            steps = [(rng.randrange(1, 5_000), rng.randrange(10, 2_000), rng.randrange(0, 300), rng.randrange(0, 90_000), rng.randrange(0, 5_000)) for _ in range(rng.randrange(0, 4))]
+            parts = []
+            for j, (i_, o_, r_, cr_, cw_) in enumerate(steps):
+                text = _blob(rng, pool, 2_000, 25_000)
+                parts.append((f"prt_{mid}_{j}a", mid, sid, t + j, t + j, f'{{"type":"text","text":"{text}"}}'))
+                parts.append((f"prt_{mid}_{j}b", mid, sid, t + j, t + j, f'{{"type":"step-finish","reason":"stop","cost":0,"tokens":{{"input":{i_},"output":{o_},"reasoning":{r_},"cache":{{"read":{cr_},"write":{cw_}}}}}}}'))
+                size += len(text) + 250
+            if steps:  # one event per message: the sum of its steps
+                _add(truth, model, *(sum(x[c] for x in steps) for c in (0, 1, 3, 4)))
+            last = steps[-1] if steps else (0, 0, 0, 0, 0)  # no steps: the zero-token first write
+            data = f'{{"role":"assistant","time":{{"created":{t}}},"modelID":"{model}","providerID":"{provider}","path":{{"cwd":"/home/dev/app","root":"/home/dev/app"}},"tokens":{{"input":{last[0]},"output":{last[1]},"reasoning":{last[2]},"cache":{{"read":{last[3]},"write":{last[4]}}}}}}}'
+            con.execute("INSERT INTO message VALUES (?, ?, ?, ?, ?)", (mid, sid, t, t + 4_000, data))
+            con.executemany("INSERT INTO part VALUES (?, ?, ?, ?, ?, ?)", parts)
+            size += len(data)
+        con.commit()
+    con.close()
+    truth.files = 1
+    truth.bytes = sum(f.stat().st_size for f in path.parent.iterdir())
+    return truth
+
+
+GENERATORS = {
+    # tool -> (generator, what to backfill, relative to the corpus root)
+    "claude": (generate_claude_corpus, "."),
+    "codex": (generate_codex_corpus, "."),
+    "gemini": (generate_gemini_corpus, "."),
+    "opencode": (generate_opencode_corpus, "opencode/opencode.db"),
+}
+
+
 def _run_backfill(db: Path, corpus: Path) -> tuple[float, float, dict]:  # type: ignore[type-arg]
     env = {**os.environ, "LOGSCAN_DB": str(db)}
     code = (
@@ -157,30 +352,24 @@ def _run_backfill(db: Path, corpus: Path) -> tuple[float, float, dict]:  # type:
     return res["wall"], rss_mib, json.loads(res["out"])
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m logscan.bench", description=__doc__.splitlines()[0])
-    ap.add_argument("--size-mb", type=float, default=1000.0, help="corpus size in MB (default 1000)")
-    ap.add_argument("--dir", type=Path, help="where to write the corpus (default: a temp dir)")
-    ap.add_argument("--keep", action="store_true", help="keep the corpus and the database")
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
-    work = args.dir or Path(tempfile.mkdtemp(prefix="logscan-bench-"))
-    corpus = work / "claude"
-    db = work / "bench.duckdb"
-    if corpus.exists():
-        shutil.rmtree(corpus)
+def bench_tool(tool: str, work: Path, size_mb: float, seed: int) -> bool:
+    gen, rel = GENERATORS[tool]
+    corpus_root = work / tool
+    db = work / f"{tool}.duckdb"
+    if corpus_root.exists():
+        shutil.rmtree(corpus_root)
     db.unlink(missing_ok=True)
     t0 = time.perf_counter()
-    truth = generate_claude_corpus(corpus, args.size_mb, seed=args.seed)
-    gen = time.perf_counter() - t0
+    truth = gen(corpus_root, size_mb, seed=seed)
+    gen_s = time.perf_counter() - t0
+    target = corpus_root / rel
     mb = truth.bytes / 1e6
-    print(f"corpus: {mb:,.1f} MB in {truth.files} files, {truth.lines:,} lines, {truth.events:,} billed calls (generated in {gen:.1f} s)")
-    # drop nothing from the page cache: both runs read warm files, as the daemon does
-    wall1, rss1, s1 = _run_backfill(db, corpus)
-    print(f"first backfill: {wall1:.2f} s wall, {mb / wall1:,.0f} MB/s (process incl. start-up), peak RSS {rss1:,.0f} MiB;"
-          f" in-process {s1['seconds']:.2f} s = {mb / s1['seconds']:,.0f} MB/s")
-    wall2, rss2, s2 = _run_backfill(db, corpus)
-    print(f"no-change re-run: {wall2 * 1000:,.0f} ms wall (in-process {s2['seconds'] * 1000:,.0f} ms), {s2['bytes_read']} bytes read,"
+    print(f"[{tool}] corpus: {mb:,.1f} MB in {truth.files} files, {truth.events:,} billed calls (generated in {gen_s:.1f} s)")
+    wall1, rss1, s1 = _run_backfill(db, target)
+    print(f"[{tool}] first backfill: {wall1:.2f} s wall, {mb / wall1:,.0f} MB/s (process incl. start-up), peak RSS {rss1:,.0f} MiB;"
+          f" in-process {s1['seconds']:.2f} s = {mb / max(s1['seconds'], 1e-9):,.0f} MB/s")
+    wall2, rss2, s2 = _run_backfill(db, target)
+    print(f"[{tool}] no-change re-run: {wall2 * 1000:,.0f} ms wall (in-process {s2['seconds'] * 1000:,.0f} ms), {s2['bytes_read']} bytes read,"
           f" peak RSS {rss2:,.0f} MiB")
     import duckdb
 
@@ -189,13 +378,31 @@ def main(argv: list[str] | None = None) -> int:
         "SELECT count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_5m_tokens + cache_write_1h_tokens) FROM events"
     ).fetchone()
     con.close()
+    got = tuple(int(x or 0) for x in got)
     want = (truth.events, truth.input, truth.output, truth.cache_read, truth.cache_write)
-    ok = tuple(got) == want and s2["new_events"] == 0
-    print(f"totals: {'OK' if ok else 'MISMATCH'} events={got[0]:,} input={got[1]:,} output={got[2]:,} cache_read={got[3]:,} cache_write={got[4]:,}"
+    ok = got == want and s2["new_events"] == 0
+    print(f"[{tool}] totals: {'OK' if ok else 'MISMATCH'} events={got[0]:,} input={got[1]:,} output={got[2]:,} cache_read={got[3]:,} cache_write={got[4]:,}"
           + ("" if ok else f" (expected {want})"))
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m logscan.bench", description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--tools", default=",".join(GENERATORS), help=f"comma-separated, from {', '.join(GENERATORS)} (default: all)")
+    ap.add_argument("--size-mb", type=float, default=250.0, help="corpus size per tool in MB (default 250)")
+    ap.add_argument("--dir", type=Path, help="where to write the corpora (default: a temp dir)")
+    ap.add_argument("--keep", action="store_true", help="keep the corpora and the databases")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = [t for t in tools if t not in GENERATORS]
+    if unknown:
+        ap.error(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(GENERATORS)}")
+    work = args.dir or Path(tempfile.mkdtemp(prefix="logscan-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    ok = all([bench_tool(t, work, args.size_mb, args.seed) for t in tools])
     if not args.keep and args.dir is None:
         shutil.rmtree(work, ignore_errors=True)
-    _ = resource  # (getrusage is used in the child)
     return 0 if ok else 1
 
 

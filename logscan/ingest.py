@@ -115,7 +115,7 @@ class Ingestor:
         workers: int = 1,
     ) -> None:
         self.store = store
-        self.pricer = pricer or Pricer()
+        self._pricer = pricer  # built on first use: a run with nothing new never imports prices
         self.host = host or socket.gethostname()
         self.batch_bytes = batch_bytes
         self.batch_events = batch_events
@@ -126,6 +126,12 @@ class Ingestor:
         self._pending_bytes = 0
         self.summary = Summary()
         self._started = utcnow()
+
+    @property
+    def pricer(self) -> Pricer:
+        if self._pricer is None:
+            self._pricer = Pricer()
+        return self._pricer
 
     # -- discovery ----------------------------------------------------------------------
     def plan(self, paths: Iterable[Path]) -> tuple[list[tuple[str, os.stat_result]], int]:
