@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (corpus / "projects").exists():
             print(f"generating {a.size_mb:g} MB corpus in {corpus} ...", file=sys.stderr)
             truth = generate_claude_corpus(corpus, a.size_mb, seed=a.seed)
+            os.sync()  # let the generator's writes reach the disk before anything is timed
             (base / "truth.json").write_text(json.dumps(vars(truth)))
         truth_d = json.loads((base / "truth.json").read_text()) if (base / "truth.json").exists() else {}
         for p in (db, db.with_suffix(".duckdb.wal")):

@@ -362,6 +362,7 @@ def bench_tool(tool: str, work: Path, size_mb: float, seed: int) -> bool:
     t0 = time.perf_counter()
     truth = gen(corpus_root, size_mb, seed=seed)
     gen_s = time.perf_counter() - t0
+    os.sync()  # let the generator's writes reach the disk before anything is timed
     target = corpus_root / rel
     mb = truth.bytes / 1e6
     print(f"[{tool}] corpus: {mb:,.1f} MB in {truth.files} files, {truth.events:,} billed calls (generated in {gen_s:.1f} s)")
