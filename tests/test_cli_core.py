@@ -125,3 +125,11 @@ def test_query_handles_integers_beyond_64_bits(db: Path, fmt: str) -> None:
     assert "170141183460469231731687303715884105727" in out.replace(",", "")
     if fmt == "json":
         assert json.loads(out) == [{"big": "170141183460469231731687303715884105727", "small": 5}]
+
+
+def test_backfill_runs_the_after_commit_hooks(db: Path, tmp_path: Path) -> None:
+    # the statusline reads its cache, which the hooks rewrite after new events are committed
+    cache = tmp_path / "logscan-data" / "statusline-cache.json"
+    assert not cache.exists()
+    run("backfill", str(REAL))
+    assert cache.exists()

@@ -57,6 +57,11 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
                     summary = ing.run_planned(todo)
             else:
                 summary = ing.run_planned(todo)
+            if summary.new_events or summary.updated_events:
+                # what the daemon runs after its commits: statusline cache, budgets, retention
+                from logscan.hooks import after_flush
+
+                after_flush(store)
     if as_json:
         import orjson
 
