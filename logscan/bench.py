@@ -162,6 +162,19 @@ def _blob(rng: random.Random, pool: str, lo: int, hi: int) -> str:
     return "".join(out)
 
 
+def _stamp(t: int, k: int) -> str:
+    """ISO-8601 UTC, as the tools write it, ``k`` seconds after ``t``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t + k)) + ".000Z"
+
+
+def _write_lines(path: Path, lines: list[str], truth: Truth) -> None:
+    data = "\n".join(lines) + "\n"
+    path.write_text(data)
+    truth.files += 1
+    truth.lines += len(lines)
+    truth.bytes += len(data.encode())
+
+
 def generate_codex_corpus(root: Path, size_mb: float, seed: int = 0) -> Truth:
     """Rollouts under ``root/sessions/YYYY/MM/DD``: big tool outputs, cumulative token_count
     events (one in ten re-emitted unchanged, which must not count)."""
@@ -179,11 +192,8 @@ def generate_codex_corpus(root: Path, size_mb: float, seed: int = 0) -> Truth:
         path.parent.mkdir(parents=True, exist_ok=True)
         lines = []
 
-        def stamp(k: int) -> str:
-            return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t + k)) + ".000Z"
-
-        lines.append(f'{{"timestamp":"{stamp(0)}","type":"session_meta","payload":{{"id":"{tid}","timestamp":"{stamp(0)}","cwd":"/home/dev/p{n % 7}","originator":"codex_cli_rs","cli_version":"0.60.0","model_provider":"openai"}}}}')
-        lines.append(f'{{"timestamp":"{stamp(0)}","type":"turn_context","payload":{{"cwd":"/home/dev/p{n % 7}","approval_policy":"on-request","model":"gpt-5-codex","effort":"medium"}}}}')
+        lines.append(f'{{"timestamp":"{_stamp(t, 0)}","type":"session_meta","payload":{{"id":"{tid}","timestamp":"{_stamp(t, 0)}","cwd":"/home/dev/p{n % 7}","originator":"codex_cli_rs","cli_version":"0.60.0","model_provider":"openai"}}}}')
+        lines.append(f'{{"timestamp":"{_stamp(t, 0)}","type":"turn_context","payload":{{"cwd":"/home/dev/p{n % 7}","approval_policy":"on-request","model":"gpt-5-codex","effort":"medium"}}}}')
         tot = [0, 0, 0, 0]
         size = 0
         budget = int(5e6 * rng.uniform(0.3, 1.7))
@@ -191,14 +201,14 @@ def generate_codex_corpus(root: Path, size_mb: float, seed: int = 0) -> Truth:
         while size < budget:
             k += 1
             out_text = _blob(rng, pool, 2_000, 40_000)
-            lines.append(f'{{"timestamp":"{stamp(k)}","type":"response_item","payload":{{"type":"function_call_output","call_id":"call_{k}","output":"{out_text}"}}}}')
+            lines.append(f'{{"timestamp":"{_stamp(t, k)}","type":"response_item","payload":{{"type":"function_call_output","call_id":"call_{k}","output":"{out_text}"}}}}')
             inp = rng.randrange(2_000, 120_000)
             cached = rng.randrange(0, inp)
             out = rng.randrange(10, 4_000)
             reasoning = rng.randrange(0, out)
             tot = [tot[0] + inp, tot[1] + cached, tot[2] + out, tot[3] + reasoning]
             ev = (
-                f'{{"timestamp":"{stamp(k)}","type":"event_msg","payload":{{"type":"token_count","info":{{'
+                f'{{"timestamp":"{_stamp(t, k)}","type":"event_msg","payload":{{"type":"token_count","info":{{'
                 f'"total_token_usage":{{"input_tokens":{tot[0]},"cached_input_tokens":{tot[1]},"output_tokens":{tot[2]},"reasoning_output_tokens":{tot[3]},"total_tokens":{tot[0] + tot[2]}}},'
                 f'"last_token_usage":{{"input_tokens":{inp},"cached_input_tokens":{cached},"output_tokens":{out},"reasoning_output_tokens":{reasoning},"total_tokens":{inp + out}}},'
                 f'"model_context_window":272000}},"rate_limits":null}}}}'
@@ -208,11 +218,7 @@ def generate_codex_corpus(root: Path, size_mb: float, seed: int = 0) -> Truth:
                 lines.append(ev)  # re-emitted with an unchanged total: not a new call
             _add(truth, "gpt-5-codex", inp - cached, out, cached, 0)
             size += len(out_text) + 900
-        data = "\n".join(lines) + "\n"
-        path.write_text(data)
-        truth.files += 1
-        truth.lines += len(lines)
-        truth.bytes += len(data.encode())
+        _write_lines(path, lines, truth)
     return truth
 
 
@@ -231,17 +237,14 @@ def generate_gemini_corpus(root: Path, size_mb: float, seed: int = 0) -> Truth:
         path = root / "tmp" / f"proj{n % 5}" / "chats" / f"session-{time.strftime('%Y-%m-%dT%H-%M', time.gmtime(t))}-{sid[:8]}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
 
-        def stamp(k: int) -> str:
-            return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t + k)) + ".000Z"
-
-        lines = [f'{{"sessionId":"{sid}","projectHash":"{n:064x}","startTime":"{stamp(0)}","lastUpdated":"{stamp(0)}","kind":"main"}}']
+        lines = [f'{{"sessionId":"{sid}","projectHash":"{n:064x}","startTime":"{_stamp(t, 0)}","lastUpdated":"{_stamp(t, 0)}","kind":"main"}}']
         size = 0
         budget = int(3e6 * rng.uniform(0.3, 1.7))
         k = 0
         while size < budget:
             k += 1
             text = _blob(rng, pool, 1_000, 30_000)
-            lines.append(f'{{"id":"u-{sid}-{k}","timestamp":"{stamp(k)}","type":"user","content":"{text}"}}')
+            lines.append(f'{{"id":"u-{sid}-{k}","timestamp":"{_stamp(t, k)}","type":"user","content":"{text}"}}')
             model = ("gemini-2.5-pro", "gemini-2.5-flash")[k % 2]
             mid = f"g-{sid}-{k}"
             inp = rng.randrange(1_000, 200_000)
@@ -249,7 +252,7 @@ def generate_gemini_corpus(root: Path, size_mb: float, seed: int = 0) -> Truth:
             out = rng.randrange(10, 3_000)
             thoughts = rng.randrange(0, 800)
             tool = rng.randrange(0, 50) if rng.random() < 0.2 else 0
-            head = f'{{"id":"{mid}","timestamp":"{stamp(k)}","type":"gemini","content":"{pool[k:k + 300]}","model":"{model}"'
+            head = f'{{"id":"{mid}","timestamp":"{_stamp(t, k)}","type":"gemini","content":"{pool[k:k + 300]}","model":"{model}"'
             if rng.random() < 0.3:
                 lines.append(head + ',"tokens":null}')  # first write before the tokens arrive
             toks = f'"tokens":{{"input":{inp},"output":{out},"cached":{cached},"thoughts":{thoughts},"tool":{tool},"total":{inp + out + thoughts + tool}}}'
@@ -258,11 +261,7 @@ def generate_gemini_corpus(root: Path, size_mb: float, seed: int = 0) -> Truth:
                 lines.append(head + "," + toks + ',"toolCalls":[{"id":"t1","name":"read_file","status":"success"}]}')
             _add(truth, model, inp - cached + tool, out + thoughts, cached, 0)
             size += len(text) + 1200
-        data = "\n".join(lines) + "\n"
-        path.write_text(data)
-        truth.files += 1
-        truth.lines += len(lines)
-        truth.bytes += len(data.encode())
+        _write_lines(path, lines, truth)
     return truth
 
 
