@@ -25,6 +25,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "problems": "core:problems",
     "schema": "core:schema",
     "parsers": "core:parsers_cmd",
+    "reprice": "core:reprice",
     "sources": "sources:sources",
     "daemon": "daemon:daemon",
     "service": "daemon:service",

@@ -72,6 +72,7 @@ CALLS: set[str] = {
     "logscan.export:export_events",  # logscan export (reads through the writer's connection)
     "logscan.export:import_file",  # logscan import
     "logscan.export:prune_events",  # logscan prune / retention
+    "logscan.reprice:reprice_store",  # logscan reprice
 }
 
 MAX_REQUEST = 16 * 1024 * 1024

@@ -130,7 +130,7 @@ def check_store(db: Path, query: QueryFn) -> list[Finding]:
 
         out.append(Finding("prices", "warn", f"{n:,} events have no price (cost NULL): {models}",
                            f"add the models to the price override file {_override_path()} ([models.\"NAME\"] input/output per million), "
-                           "then re-read them ('logscan backfill' after removing the database, or a rescan)"))
+                           "then run 'logscan reprice'"))
     else:
         out.append(Finding("prices", "ok", "every event is priced", ""))
     _, probs = query(db, "SELECT kind, count(*) FROM problems GROUP BY 1 ORDER BY 2 DESC", None)

@@ -320,6 +320,39 @@ class Store:
             with con.appender("_stg_files") as ap:
                 ap.append_rows([fs.row() for fs in batch.files.values()])
 
+    def events_for_pricing(self, stale_for: str | None) -> list[tuple[Any, ...]]:
+        """What pricing needs of each event; with ``stale_for``, only events priced under
+        another pricing version or not priced at all."""
+        sql = (
+            "SELECT event_id, provider, model, ts, input_tokens, output_tokens, cache_read_tokens, "
+            "cache_write_5m_tokens, cache_write_1h_tokens, web_search_requests, speed FROM events"
+        )
+        if stale_for is None:
+            return self.con.execute(sql).fetchall()  # type: ignore[no-any-return]
+        return self.con.execute(sql + " WHERE cost_usd IS NULL OR pricing_version IS DISTINCT FROM ?", [stale_for]).fetchall()  # type: ignore[no-any-return]
+
+    def update_prices(self, rows: list[tuple[Any, ...]]) -> None:
+        """Set (cost_usd, price_status, priced_model, pricing_version) by event_id, in one
+        transaction."""
+        if not rows:
+            return
+        con = self.con
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _stg_prices (event_id BIGINT, cost_usd DOUBLE, price_status VARCHAR, priced_model VARCHAR, pricing_version VARCHAR)"
+        )
+        with con.appender("_stg_prices") as ap:
+            ap.append_rows(rows)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                """UPDATE events SET cost_usd = p.cost_usd, price_status = p.price_status, priced_model = p.priced_model,
+                   pricing_version = p.pricing_version FROM _stg_prices p WHERE events.event_id = p.event_id"""
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
     def mark_missing(self, paths: Iterable[str]) -> None:
         """Record that files vanished (Claude Code deletes transcripts after 30 days); their
         events stay."""

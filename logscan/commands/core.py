@@ -197,3 +197,22 @@ def parsers_cmd(fmt: str, no_headers: bool) -> None:
         for p in PARSERS.values()
     ]
     emit(["name", "version", "reader", "patterns", "default_roots"], rows, fmt, no_headers)
+
+
+@click.command()
+@click.option("--all", "everything", is_flag=True, help="Reprice every event, not only unpriced ones and those priced under older prices.")
+@click.pass_context
+def reprice(ctx: click.Context, everything: bool) -> None:
+    """Recompute costs from the stored tokens with the current prices.
+
+    Run it after adding a model to the price override file (see 'logscan doctor') or after
+    upgrading logscan; the source logs are not needed. Goes through the daemon when it runs.
+
+    \b
+    logscan reprice
+    logscan reprice --all
+    """
+    from logscan.client import run_write
+
+    res = run_write(db_path(ctx), "logscan.reprice:reprice_store", {"everything": everything})
+    click.echo(f"repriced {res['repriced']:,} events: {res['priced']:,} priced, {res['unpriced']:,} still without a price")
