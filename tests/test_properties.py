@@ -50,14 +50,14 @@ def problems(items: list[Event | Problem]) -> set[tuple[int, str]]:
 
 
 @given(st.binary(max_size=2000))
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_arbitrary_bytes_never_raise(data: bytes) -> None:
     out = list(PARSER.parse(records("f.jsonl", 0, data + b"\n"), {}))
     assert all(isinstance(x, (Event, Problem)) for x in out)
 
 
 @given(st.lists(st.sampled_from([b'{"type":"assistant","message":{"usage":', b'"usage"', b"{", b"}", b"\n", b'"model":"x"', b"\xff", b"[1]", b'"\\ud83d"', b'{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","message":{"id":"m","model":"claude-x","usage":{"input_tokens":1,"output_tokens":-5}}}']), max_size=30))
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_json_like_fragments_never_raise(parts: list[bytes]) -> None:
     out = list(PARSER.parse(records("f.jsonl", 0, b"".join(parts) + b"\n"), {}))
     assert all(isinstance(x, (Event, Problem)) for x in out)
