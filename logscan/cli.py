@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -92,11 +91,3 @@ def cli(ctx: click.Context, db: Path | None) -> None:
     from logscan.paths import default_db_path
 
     ctx.obj = {"db": (db or default_db_path()).expanduser()}
-
-
-def main() -> None:  # pragma: no cover - console entry point alias
-    cli(prog_name="logscan")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(cli())

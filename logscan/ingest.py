@@ -59,6 +59,11 @@ ProgressFn = Callable[[int], None]
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this, starting worker processes costs more than it saves
 
 
+def same_file(prev: FileState, path: str, st: os.stat_result) -> bool:
+    """Whether a file is exactly as it was when last read: nothing to open."""
+    return (prev.dev, prev.inode, prev.size, prev.mtime_ns) == identity(path, st, prev.tool)
+
+
 def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
@@ -109,7 +114,6 @@ class Ingestor:
         *,
         pricer: Pricer | None = None,
         host: str | None = None,
-        batch_bytes: int = 256 * 1024 * 1024,
         batch_events: int = 100_000,
         progress: ProgressFn | None = None,
         workers: int = 1,
@@ -117,13 +121,11 @@ class Ingestor:
         self.store = store
         self._pricer = pricer  # built on first use: a run with nothing new never imports prices
         self.host = host or socket.gethostname()
-        self.batch_bytes = batch_bytes
         self.batch_events = batch_events
         self.progress = progress
         self.workers = workers  # > 1: backfill parses files in that many processes
         self.states = store.file_states()
         self.batch = Batch()
-        self._pending_bytes = 0
         self.summary = Summary()
         self._started = utcnow()
 
@@ -207,7 +209,7 @@ class Ingestor:
                 s.files_missing += 1
             return
         prev = self.states.get(path)
-        if prev is not None and (prev.dev, prev.inode, prev.size, prev.mtime_ns) == identity(path, st, prev.tool):
+        if prev is not None and same_file(prev, path, st):
             if prev.missing_since is not None:
                 prev.missing_since = None
                 self.batch.files[path] = prev
@@ -298,7 +300,7 @@ class Ingestor:
             if self.progress:
                 self.progress(len(data))
             self._commit_file(fs)
-            if self._pending_bytes >= self.batch_bytes or len(self.batch.events) >= self.batch_events:
+            if len(self.batch.events) >= self.batch_events:
                 self.flush()
         self._commit_file(fs)
 
@@ -339,7 +341,7 @@ class Ingestor:
                     fs.state = json.dumps(state) if state else None
                     self._commit_file(fs)
                     chunk = []
-                    if self._pending_bytes >= self.batch_bytes or len(self.batch.events) >= self.batch_events:
+                    if len(self.batch.events) >= self.batch_events:
                         self.flush()
                 if item is None:
                     break
@@ -384,7 +386,6 @@ class Ingestor:
         self.summary.usage_records += ev.copies
         self.summary.by_tool[ev.tool] += ev.copies
         self.batch.events.append(event_row(ev, p.cost_usd, p.status, p.priced_model, self.pricer.version, self.host))
-        self._pending_bytes += 400
 
     def _problem(self, path: str, offset: int, kind: str, reason: str, length: int, parser: Parser | None) -> None:
         self.batch.problems.append(
@@ -406,7 +407,6 @@ class Ingestor:
         self.summary.updated_events += res.updated_events
         self.summary.new_problems += res.new_problems
         self.batch = Batch()
-        self._pending_bytes = 0
 
     def unpriced_since(self, since: datetime) -> dict[str, int]:
         _, rows = self.store.query(
@@ -463,7 +463,3 @@ def event_row(ev: Event, cost: float | None, status: str, priced_model: str | No
         ev.rank,
         utcnow(),
     )
-
-
-def problem_summary(problems: Iterable[Problem]) -> Counter[str]:
-    return Counter(p.kind for p in problems)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from logscan.ingest import identity
+from logscan.ingest import same_file
 from logscan.store import Batch, FileState
 
 _WORKER: Any = None
@@ -36,7 +36,7 @@ def _init_worker(host: str) -> None:
     global _WORKER
     from logscan.ingest import Ingestor
 
-    _WORKER = Ingestor(_PositionsOnly(), host=host, batch_bytes=1 << 62, batch_events=1 << 62)  # type: ignore[arg-type]
+    _WORKER = Ingestor(_PositionsOnly(), host=host, batch_events=1 << 62)  # type: ignore[arg-type]
 
 
 def _work(task: tuple[str, os.stat_result, FileState | None]) -> tuple[Batch, Any]:
@@ -65,9 +65,7 @@ def merge_summary(into: Any, part: Any) -> None:
         mine, theirs = getattr(into, f.name), getattr(part, f.name)
         if isinstance(mine, Counter):
             mine.update(theirs)
-        elif isinstance(mine, int) and f.name in {
-            "files_seen", "files_read", "files_unchanged", "files_unrecognized", "files_reset", "files_missing", "bytes_read", "usage_records",
-        }:
+        elif isinstance(mine, int):  # counters (a worker never commits: its new_* stay 0)
             setattr(into, f.name, mine + theirs)
 
 
@@ -76,7 +74,7 @@ def run_parallel(ing: Any, todo: Sequence[tuple[str, os.stat_result]], workers: 
     tasks = []
     for path, st in todo:
         prev = ing.states.get(path)
-        if prev is not None and prev.missing_since is None and (prev.dev, prev.inode, prev.size, prev.mtime_ns) == identity(path, st, prev.tool):
+        if prev is not None and prev.missing_since is None and same_file(prev, path, st):
             ing.summary.files_seen += 1
             ing.summary.files_unchanged += 1  # nothing to read: no need to ship it to a worker
             continue
@@ -90,5 +88,4 @@ def run_parallel(ing: Any, todo: Sequence[tuple[str, os.stat_result]], workers: 
                 ing.states[fs.path] = fs
             if ing.progress:
                 ing.progress(summary.bytes_read)
-            if len(ing.batch.events) >= ing.batch_events or len(ing.batch.files) >= 5000:
-                ing.flush()
+            ing._maybe_flush()

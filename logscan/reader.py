@@ -9,7 +9,6 @@ stays in the file until its newline arrives.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -101,7 +100,3 @@ def records(path: str, base: int, data: bytes) -> Iterator[Record]:
 def read_head(path: str, n: int = SNIFF_BYTES) -> bytes:
     with open_binary(path) as f:
         return f.read(n)
-
-
-def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns

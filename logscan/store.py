@@ -9,7 +9,6 @@ most an uncommitted batch, and content-derived event ids make that replay harmle
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import time
@@ -382,7 +381,3 @@ def check_read_only(con: Any, sql: str) -> None:
                 f"'logscan query' runs read-only statements (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN); "
                 f"this one is {kind}: {st.query.strip()[:80]}"
             )
-
-
-def db_exists(path: Path) -> bool:
-    return Path(path).expanduser().exists() and os.path.getsize(Path(path).expanduser()) > 0
