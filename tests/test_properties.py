@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logscan.models import Event, Problem, Record
+from logscan.models import Event, Problem
 from logscan.parsers.claude_code import ClaudeCodeParser
 from logscan.reader import complete_blocks, records
 
