@@ -105,6 +105,47 @@ def walk(root: Path) -> Iterator[str]:
             yield os.path.join(dirpath, name)
 
 
+Found = list[tuple[Path, list[tuple[str, os.stat_result]]]]  # (root, the files under it)
+
+
+def discover(paths: Iterable[Path]) -> Found:
+    """The candidate log files under each existing root, each listed once, with their stat."""
+    out: Found = []
+    seen: set[str] = set()
+    for root in paths:
+        root = Path(root).expanduser()
+        if not root.exists():
+            continue
+        files: list[tuple[str, os.stat_result]] = []
+        for path in walk(root):
+            if path in seen or not candidates(path):
+                continue
+            seen.add(path)
+            if path.endswith(".jsonl.zst") and os.path.exists(path[: -len(".zst")]):
+                continue  # Codex: a plain sibling takes precedence over the compressed copy
+            try:
+                files.append((path, os.stat(path)))
+            except OSError:
+                continue
+        out.append((root, files))
+    return out
+
+
+def likely_parallel(found: Found, db: Path, workers: int) -> bool:
+    """A guess, made before the store is opened, that a backfill will parse in worker processes:
+    at least PARALLEL_MIN_BYTES in files modified since the database file was last written (all
+    of them when there is no database yet). ``logscan backfill`` then starts the workers early so
+    they load while the store opens; the plan still decides what is read."""
+    if workers < 2:
+        return False
+    try:
+        since = db.stat().st_mtime_ns
+    except OSError:
+        since = -1
+    fresh = sum(st.st_size for _, files in found for _, st in files if st.st_mtime_ns > since)
+    return fresh >= PARALLEL_MIN_BYTES
+
+
 class Ingestor:
     """Reads files into a store. Not thread-safe: one worker owns it."""
 
@@ -136,25 +177,15 @@ class Ingestor:
         return self._pricer
 
     # -- discovery ----------------------------------------------------------------------
-    def plan(self, paths: Iterable[Path]) -> tuple[list[tuple[str, os.stat_result]], int]:
-        """The files to look at under ``paths`` and how many bytes are new in them."""
+    def plan(self, paths: Iterable[Path], found: Found | None = None) -> tuple[list[tuple[str, os.stat_result]], int]:
+        """The files to look at under ``paths`` and how many bytes are new in them (``found``:
+        what ``discover(paths)`` already returned, so the tree is not walked twice)."""
         todo: list[tuple[str, os.stat_result]] = []
         new_bytes = 0
-        seen: set[str] = set()
-        for root in paths:
-            root = Path(root).expanduser()
-            if not root.exists():
-                continue
-            for path in walk(root):
-                if path in seen or not candidates(path):
-                    continue
+        seen: set[str] = set()  # across roots: a file under two overlapping roots is listed once
+        for root, files in (found if found is not None else discover(paths)):
+            for path, st in files:
                 seen.add(path)
-                if path.endswith(".jsonl.zst") and os.path.exists(path[: -len(".zst")]):
-                    continue  # Codex: a plain sibling takes precedence over the compressed copy
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue
                 todo.append((path, st))
                 prev = self.states.get(path)
                 if prev is None or prev.inode != st.st_ino or st.st_size < prev.offset:
@@ -392,8 +423,8 @@ class Ingestor:
             (path, offset, kind, reason, length, parser.name if parser else None, parser.version if parser else None, utcnow())
         )
 
-    def _maybe_flush(self) -> None:
-        if len(self.batch.events) >= self.batch_events or len(self.batch.files) >= 5000:
+    def _maybe_flush(self, events: int | None = None) -> None:
+        if len(self.batch.events) >= min(events or self.batch_events, self.batch_events) or len(self.batch.files) >= 5000:
             self.flush()
 
     def flush(self) -> None:

@@ -9,6 +9,8 @@ so which copy of a duplicated event is stored first does not depend on schedulin
 
 from __future__ import annotations
 
+import atexit
+import gc
 import multiprocessing
 import os
 from collections import Counter
@@ -20,6 +22,8 @@ from logscan.ingest import same_file
 from logscan.store import Batch, FileState
 
 _WORKER: Any = None
+FLUSH_EVENTS = 8192  # while workers parse, the parent commits every this many events
+_PRESTARTED: tuple[Any, int, str] | None = None  # (pool, workers, host) from prestart()
 
 
 class _PositionsOnly:
@@ -37,6 +41,51 @@ def _init_worker(host: str) -> None:
     from logscan.ingest import Ingestor
 
     _WORKER = Ingestor(_PositionsOnly(), host=host, batch_events=1 << 62)  # type: ignore[arg-type]
+    try:
+        _WORKER.pricer.warm()  # load the price data now, not inside the first file
+    except Exception:  # noqa: BLE001  (a bad override file is reported by the first task, not here:
+        pass  # an initializer that raises makes the pool restart its workers forever)
+
+
+def _context() -> Any:
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+
+
+def _new_pool(workers: int, host: str) -> Any:
+    # Objects that exist before the fork are shared copy-on-write; freezing them keeps the
+    # workers' garbage collector from touching (and so copying) every inherited page.
+    gc.freeze()
+    try:
+        return _context().Pool(workers, initializer=_init_worker, initargs=(host,))
+    finally:
+        gc.unfreeze()
+
+
+def prestart(workers: int, host: str) -> None:
+    """Start the worker processes ahead of ``run_parallel``, so that they load the parsers and the
+    price data while the caller opens the store (``logscan backfill`` does this for a first,
+    large ingest). An unused pool is terminated at exit."""
+    global _PRESTARTED
+    if _PRESTARTED is None:
+        _PRESTARTED = (_new_pool(workers, host), workers, host)
+
+
+def _take_pool(workers: int, host: str) -> Any:
+    global _PRESTARTED
+    pre, _PRESTARTED = _PRESTARTED, None
+    if pre is not None:
+        if pre[1:] == (workers, host):
+            return pre[0]
+        pre[0].terminate()
+    return _new_pool(workers, host)
+
+
+@atexit.register
+def _drop_prestarted() -> None:
+    global _PRESTARTED
+    if _PRESTARTED is not None:
+        _PRESTARTED[0].terminate()
+        _PRESTARTED = None
 
 
 def _work(task: tuple[str, os.stat_result, FileState | None]) -> tuple[Batch, Any]:
@@ -79,8 +128,9 @@ def run_parallel(ing: Any, todo: Sequence[tuple[str, os.stat_result]], workers: 
             ing.summary.files_unchanged += 1  # nothing to read: no need to ship it to a worker
             continue
         tasks.append((path, st, prev))
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(ing.host,)) as pool:
+    if not tasks:
+        return
+    with _take_pool(workers, ing.host) as pool:
         for batch, summary in pool.imap(_work, tasks, chunksize=1):
             merge_batch(ing.batch, batch)
             merge_summary(ing.summary, summary)
@@ -88,4 +138,6 @@ def run_parallel(ing: Any, todo: Sequence[tuple[str, os.stat_result]], workers: 
                 ing.states[fs.path] = fs
             if ing.progress:
                 ing.progress(summary.bytes_read)
-            ing._maybe_flush()
+            # Commit as results come in: the parent's commits overlap the workers' parsing
+            # instead of all waiting for the last file.
+            ing._maybe_flush(FLUSH_EVENTS)

@@ -139,6 +139,12 @@ class Pricer:
         self._bands = lru_cache(maxsize=16384)(self._bands_uncached)
         self._time_of_day = lru_cache(maxsize=4096)(self._time_of_day_uncached)  # type: ignore[method-assign]
 
+    def warm(self) -> None:
+        """Load the price data now; otherwise the first lookup does."""
+        from genai_prices.data_snapshot import get_snapshot
+
+        get_snapshot()
+
     # -- lookup ---------------------------------------------------------------------------
     def _resolve(self, provider: str | None, model: str) -> tuple[str | None, str]:
         for pattern, prov, target in self.aliases:

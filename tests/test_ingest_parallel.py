@@ -41,3 +41,51 @@ def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     with Store.open(tmp_path / "parallel.duckdb") as store:
         again = Ingestor(store, workers=2).run([corpus])
     assert again.new_events == 0 and again.bytes_read == 0
+
+
+def test_prestarted_workers_are_used_and_store_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import logscan.parallel as par
+
+    corpus = tmp_path / "corpus"
+    generate_claude_corpus(corpus, 1.0, seed=3, session_mb=0.2)
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    made: list[int] = []
+    real_new_pool = par._new_pool
+    monkeypatch.setattr(par, "_new_pool", lambda w, h: made.append(w) or real_new_pool(w, h))
+    par.prestart(2, "h1")
+    assert made == [2]
+    with Store.open(tmp_path / "pre.duckdb") as store:
+        Ingestor(store, workers=2, host="h1").run([corpus])
+    assert made == [2] and par._PRESTARTED is None  # the prestarted pool was taken, none made
+    with Store.open(tmp_path / "serial.duckdb") as store:
+        Ingestor(store, workers=1, host="h1").run([corpus])
+    assert snapshot(tmp_path / "pre.duckdb") == snapshot(tmp_path / "serial.duckdb")
+    # a pool started for another host or size is not used (its workers would stamp the wrong host)
+    par.prestart(2, "other")
+    with Store.open(tmp_path / "third.duckdb") as store:
+        Ingestor(store, workers=2, host="h1").run([corpus])
+    assert made == [2, 2, 2] and par._PRESTARTED is None
+    with Store.open(tmp_path / "third.duckdb", read_only=True) as s:
+        assert s.query("SELECT DISTINCT host FROM events")[1] == [("h1",)]
+    par.prestart(2, "unused")
+    par._drop_prestarted()  # what exit does with a pool nobody took
+    assert par._PRESTARTED is None
+
+
+def test_likely_parallel_counts_only_files_newer_than_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from logscan.ingest import discover, likely_parallel
+
+    corpus = tmp_path / "corpus"
+    generate_claude_corpus(corpus, 0.5, seed=4, session_mb=0.1)
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 100_000)
+    found = discover([corpus, tmp_path / "missing"])
+    assert [root for root, _ in found] == [corpus]
+    db = tmp_path / "x.duckdb"
+    assert likely_parallel(found, db, 2)  # no store yet: everything is new
+    assert not likely_parallel(found, db, 1)
+    db.write_bytes(b"")
+    newest = max(st.st_mtime_ns for _, files in found for _, st in files)
+    os.utime(db, ns=(newest + 10**9, newest + 10**9))
+    assert not likely_parallel(found, db, 2)  # nothing written since the store was

@@ -97,3 +97,43 @@ def test_reparse_gives_same_ids() -> None:
     b, _ = read_from(SAMPLE, 0)
     assert [e.event_id for e in a if isinstance(e, Event)] == [e.event_id for e in b if isinstance(e, Event)]
     assert len(merged(a)) > 5
+
+
+# -- the fast path's line selection (parse_block) equals parsing every line ---------------------
+_USAGE = st.fixed_dictionaries(
+    {"input_tokens": st.integers(0, 50), "output_tokens": st.integers(0, 50)},
+    optional={"cache_read_input_tokens": st.integers(0, 50)},
+)
+_NESTED = st.sampled_from([{"type": "user"}, {"type": "assistant", "usage": {"input_tokens": 7}}, {"x": [{"type": "progress"}]}, {}])
+
+
+@st.composite
+def transcript_line(draw: st.DrawFn) -> bytes:
+    """An object line with the top-level "type" placed before or after nested objects whose own
+    "type" keys lie, a key that merely contains "type", and usage at either depth."""
+    import orjson
+
+    n = draw(st.integers(0, 10_000))
+    msg: dict[str, object] = {"id": f"msg_{n % 7}", "model": draw(st.sampled_from(["claude-x", "claude-x", "<synthetic>"]))}
+    if draw(st.booleans()):
+        msg["content"] = [draw(_NESTED)]
+    if draw(st.integers(0, 3)):
+        msg["usage"] = draw(_USAGE)
+    top = draw(st.sampled_from(["assistant", "assistant", "user", "progress", "assistantx", 'assistant"']))
+    fields: dict[str, object] = {"message": msg, "requestId": f"req_{n % 5}", "timestamp": "2026-01-01T00:00:00Z"}
+    for key, value in (('k"type', "user"), ("xtype", "user"), ("data", {"message": {"type": "assistant", "message": msg}})):
+        if draw(st.integers(0, 3)) == 0:
+            fields[key] = value
+    order = draw(st.permutations([*fields, "type"]))
+    fields["type"] = top
+    return orjson.dumps({k: fields[k] for k in order})
+
+
+@given(st.lists(transcript_line(), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_fast_path_selects_every_billable_line(lines: list[bytes]) -> None:
+    data = b"".join(line + b"\n" for line in lines)
+    fast = list(PARSER.parse_block("f.jsonl", 0, data, {}))
+    full = list(PARSER.parse(records("f.jsonl", 0, data), {}))
+    assert merged(fast) == merged(full)
+    assert problems(fast) == problems(full)

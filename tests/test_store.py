@@ -108,3 +108,25 @@ def test_query_refuses_writes(db: Path, sql: str) -> None:
     with Store.open(db) as s:
         with pytest.raises(ReadOnlyViolation):
             s.query(sql)
+
+
+def test_event_timestamps_become_utc_whatever_their_form() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    import pydantic
+
+    from logscan.models import Event
+
+    base = {"event_id": 1, "tool": "t", "provider": None, "model": "m", "source_path": "p", "source_offset": 0}
+    want = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+    for ts in ("2026-01-01T12:00:00Z", "2026-01-01T14:00:00+02:00", "2026-01-01T12:00:00", "2026-01-01 12:00:00.000Z",
+               datetime(2026, 1, 1, 12), datetime(2026, 1, 1, 7, tzinfo=timezone(timedelta(hours=-5))), 1767268800):
+        ev = Event(**base, ts=ts)
+        assert ev.ts == want and ev.ts.utcoffset() == timedelta(0), ts
+    for bad in ("yesterday", "", None):
+        with pytest.raises(pydantic.ValidationError):
+            Event(**base, ts=bad)
+    with pytest.raises(pydantic.ValidationError, match="greater than or equal to 0"):
+        Event(**base, ts=want, input_tokens=-1)
+    with pytest.raises(pydantic.ValidationError, match="less than or equal"):
+        Event(**base, ts=want, output_tokens=1 << 41)

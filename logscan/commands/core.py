@@ -30,7 +30,7 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
     logscan backfill ~/.claude
     logscan backfill ~/old-laptop/.claude/projects --json
     """
-    from logscan.ingest import Ingestor, default_roots, default_workers
+    from logscan.ingest import Ingestor, default_roots, default_workers, discover, likely_parallel
     from logscan.store import Store
 
     roots = [p.expanduser() for p in paths] if paths else default_roots()
@@ -41,9 +41,17 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
     # While the daemon runs it holds the only read-write connection: it does the reading.
     summary = _backfill_via_daemon(db, roots)
     if summary is None:
+        found = discover(roots)
+        workers = default_workers()
+        if likely_parallel(found, db, workers):
+            import socket
+
+            from logscan.parallel import prestart
+
+            prestart(workers, socket.gethostname())  # the workers load while the store opens
         with Store.open(db) as store:
-            ing = Ingestor(store, workers=default_workers())
-            todo, new_bytes = ing.plan([r for r in roots if r.exists()])
+            ing = Ingestor(store, workers=workers)
+            todo, new_bytes = ing.plan(roots, found)
             show = not quiet and not as_json and sys.stderr.isatty()
             if show:
                 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn

@@ -78,19 +78,20 @@ class ClaudeCodeParser:
     def parse_block(self, path: str, base: int, data: bytes, state: dict[str, Any]) -> Iterator[Event | Problem | QuotaSnapshot]:
         """Parse a block of complete lines (what the ingest reads at once).
 
-        Most of a transcript's bytes are lines without usage. When every line of the block is
-        shaped like an object (starts with "{", ends with "}"), only the lines around a
-        '"usage"' hit are parsed; otherwise every line goes through ``parse`` so malformed ones
-        are reported. Both scans run at memchr speed; no line is copied unless it has usage.
+        Most of a transcript's bytes are user (tool result) and progress lines, never billed.
+        When every line of the block is shaped like an object, only the lines that may be billed
+        calls are parsed (see ``_billable_lines``); otherwise every line goes through ``parse`` so
+        malformed ones are reported. No line is copied unless it may be billed.
         """
-        if _well_shaped(data):
-            return self.parse(_usage_lines(path, base, data), state)
-        return self.parse(records(path, base, data), state)
+        lines = _billable_lines(path, base, data)
+        if lines is None:
+            return self.parse(records(path, base, data), state)
+        return self.parse(lines, state)
 
     def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem | QuotaSnapshot]:
         # Collapse the copies of one message within this batch (before building any Event);
         # the store applies the same rule across batches and files.
-        best: dict[tuple[str, ...], list[Any]] = {}  # key -> [rank, rec, obj, msg, counts, copies]
+        best: dict[tuple[str, ...], list[Any]] = {}  # key -> [rank, rec, obj, msg, counts, copies, usage, sidechain]
         for rec in records:
             raw = rec.raw
             if b"<synthetic>" in raw or b"quotaLimits" in raw:
@@ -98,7 +99,7 @@ class ClaudeCodeParser:
             # Most bytes are user/tool-result and progress lines: no usage, no parse (a line not
             # even shaped like an object is still reported).
             obj = load_object(rec, b'"usage"' in raw)
-            if not isinstance(obj, dict):
+            if type(obj) is not dict:
                 if obj is not None:
                     yield obj
                 continue
@@ -107,37 +108,43 @@ class ClaudeCodeParser:
             if obj.get("type") != "assistant":
                 continue
             msg = obj.get("message")
-            if not isinstance(msg, dict):
+            if type(msg) is not dict:
                 continue
             usage = msg.get("usage")
-            if not isinstance(usage, dict):
+            if type(usage) is not dict:
                 continue
             model = msg.get("model")
             if model == "<synthetic>":
                 continue  # made locally by Claude Code (errors, limit notices): nothing billed
-            try:
-                if not isinstance(model, str) or not model:
-                    raise ValueError("message.model: missing on an assistant line with usage")
-                if not isinstance(obj.get("timestamp"), str):
-                    raise ValueError("timestamp: missing on an assistant line with usage")
-                counts = _counts(usage)
-            except (ValueError, TypeError) as e:
-                yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason=str(e)[:300], length=len(raw))
+            if not isinstance(model, str) or not model:
+                yield _schema(rec, "message.model: missing on an assistant line with usage")
                 continue
-            if not any(counts):
-                continue  # an empty usage object ({}): nothing was billed
+            if not isinstance(obj.get("timestamp"), str):
+                yield _schema(rec, "timestamp: missing on an assistant line with usage")
+                continue
             mid, rid = _str(msg.get("id")), _str(obj.get("requestId"))
             key = ("m", mid, rid or "") if mid else ("l", _str(obj.get("uuid")) or f"{rec.path}:{rec.pos}")
             sidechain = obj.get("isSidechain") is True
-            rank = (0 if sidechain else SIDECHAIN_RANK) + sum(counts[:5])
             old = best.get(key)
+            if old is not None and old[7] is sidechain and old[6] == usage:
+                old[5] += 1  # another content block of the kept copy: same usage, same rank
+                continue
+            try:
+                counts = _counts(usage)
+            except (ValueError, TypeError) as e:
+                yield _schema(rec, str(e))
+                continue
+            total = counts[0] + counts[1] + counts[2] + counts[3] + counts[4]
+            if not (total or counts[5] or counts[6] or counts[7]):
+                continue  # an empty usage object ({}): nothing was billed
+            rank = (0 if sidechain else SIDECHAIN_RANK) + total
             if old is None:
-                best[key] = [rank, rec, obj, msg, counts, 1]
+                best[key] = [rank, rec, obj, msg, counts, 1, usage, sidechain]
             elif rank > old[0]:
-                best[key] = [rank, rec, obj, msg, counts, old[5] + 1]
+                best[key] = [rank, rec, obj, msg, counts, old[5] + 1, usage, sidechain]
             else:
                 old[5] += 1
-        for rank, rec, obj, msg, counts, copies in best.values():
+        for rank, rec, obj, msg, counts, copies, _, _ in best.values():
             try:
                 yield self._event(rec, obj, msg, counts, rank, copies)
             except ValidationError as e:
@@ -188,9 +195,16 @@ def _str(v: Any) -> str | None:
 
 def _counts(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int, int, int]:
     """(input, output, cache_read, cache_write_5m, cache_write_1h, web_search, web_fetch, reasoning)."""
-    cache_total = as_int(usage.get("cache_creation_input_tokens"))
-    split = usage.get("cache_creation")
-    if isinstance(split, dict):
+    get = usage.get
+    # ``type(v) is int`` is the common case (bools excluded); anything else goes through as_int.
+    inp = get("input_tokens")
+    out = get("output_tokens")
+    cr = get("cache_read_input_tokens")
+    cache_total = get("cache_creation_input_tokens")
+    if not (type(inp) is int and type(out) is int and type(cr) is int and type(cache_total) is int):
+        inp, out, cr, cache_total = as_int(inp), as_int(out), as_int(cr), as_int(cache_total)
+    split = get("cache_creation")
+    if type(split) is dict:
         cw5 = as_int(split.get("ephemeral_5m_input_tokens"))
         cw1h = as_int(split.get("ephemeral_1h_input_tokens"))
         # The split is what is priced; an unexplained remainder is billed at the 5m rate.
@@ -198,39 +212,21 @@ def _counts(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int, int, i
             cw5 += cache_total - cw5 - cw1h
     else:
         cw5, cw1h = cache_total, 0
-    server = usage.get("server_tool_use")
+    server = get("server_tool_use")
     web_search = web_fetch = 0
-    if isinstance(server, dict):
+    if type(server) is dict:
         web_search = as_int(server.get("web_search_requests"))
         web_fetch = as_int(server.get("web_fetch_requests"))
-    details = usage.get("output_tokens_details")
-    reasoning = as_int(details.get("thinking_tokens")) if isinstance(details, dict) else 0
-    counts = (
-        as_int(usage.get("input_tokens")),
-        as_int(usage.get("output_tokens")),
-        as_int(usage.get("cache_read_input_tokens")),
-        cw5,
-        cw1h,
-        web_search,
-        web_fetch,
-        reasoning,
-    )
-    if any(c < 0 for c in counts):
+    details = get("output_tokens_details")
+    reasoning = as_int(details.get("thinking_tokens")) if type(details) is dict else 0
+    counts = (inp, out, cr, cw5, cw1h, web_search, web_fetch, reasoning)
+    if min(counts) < 0:
         raise ValueError("usage: negative token count")
     return counts
 
 
-def _well_shaped(data: bytes) -> bool:
-    """True when every complete line in ``data`` starts with "{" and ends with "}"."""
-    find = data.find
-    pos = 0
-    while True:
-        end = find(b"\n", pos)
-        if end < 0:
-            return True
-        if data[pos : pos + 1] != b"{" or data[end - 1 : end] != b"}":
-            return False
-        pos = end + 1
+def _schema(rec: Record, reason: str) -> Problem:
+    return Problem(path=rec.path, offset=rec.pos, kind="schema", reason=reason[:300], length=len(rec.raw))
 
 
 def _limit_snapshots(rec: Record) -> list[QuotaSnapshot]:
@@ -243,15 +239,37 @@ def _limit_snapshots(rec: Record) -> list[QuotaSnapshot]:
     return claude_limit_snapshots(obj, rec.path, rec.pos)
 
 
-def _usage_lines(path: str, base: int, data: bytes) -> Iterator[Record]:
-    """The complete lines of ``data`` that contain '"usage"', with their offsets."""
-    find, rfind = data.find, data.rfind
+_TYPE_KEY = b'"type":"'
+_ASSISTANT = b'assistant"'
+TYPE_SNIFF = 4096  # where in a line the top-level "type" key is looked for
+
+
+def _billable_lines(path: str, base: int, data: bytes) -> list[Record] | None:
+    """The complete lines of ``data`` that may be billed calls, with their offsets; None when a
+    line is not shaped like a JSON object (then the caller parses every line, to report it).
+
+    A line is skipped unparsed when its top-level ``type`` is visible in its first bytes and is
+    not "assistant" (user lines with tool results, progress echoes: most of the bytes), or when
+    it has no '"usage"' key anywhere. The "type" key is known to be top-level when it directly
+    follows the line's opening "{" or a "," with no other "{" before it: a key can only be
+    nested inside another object, and a '"' inside a string is always escaped. Claude Code
+    writes the type before the message on user and progress lines and after it on assistant
+    lines, where the first '"type":"' is the nested message type: those lines are checked for
+    usage and parsed.
+    """
+    out: list[Record] = []
+    find = data.find
     pos = 0
     while True:
-        i = find(b'"usage"', pos)
-        if i < 0:
-            return
-        start = rfind(b"\n", 0, i) + 1
-        end = find(b"\n", i)
-        yield Record(path, base + start, data[start:end])
+        end = find(b"\n", pos)
+        if end < 0:
+            return out  # bytes after the last newline are not a complete line
+        if data[pos : pos + 1] != b"{" or data[end - 1 : end] != b"}":
+            return None
+        t = find(_TYPE_KEY, pos, min(end, pos + TYPE_SNIFF))
+        if t > pos and data[t - 1] in b",{" and find(b"{", pos + 1, t) < 0 and data[t + 8 : t + 18] != _ASSISTANT:
+            pos = end + 1  # a top-level type other than "assistant": never a billed call
+            continue
+        if find(b'"usage"', pos, end) >= 0:
+            out.append(Record(path, base + pos, data[pos:end]))
         pos = end + 1
