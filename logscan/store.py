@@ -107,9 +107,24 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _connect(path: Path, read_only: bool, wait: float) -> Any:
-    import duckdb
+def duckdb_module() -> Any:
+    """DuckDB's C++ extension module, ``_duckdb``. The ``duckdb`` package re-exports it
+    (``duckdb.connect is _duckdb.connect``, the same exception classes) and adds a Python layer
+    for relations, Arrow and pandas that logscan does not use and that takes 0.1-0.2 s to import:
+    more than a whole report should take. The package is the fallback where the extension is
+    laid out differently."""
+    try:
+        import _duckdb
 
+        return _duckdb
+    except ImportError:  # pragma: no cover  (older layouts)
+        import duckdb
+
+        return duckdb
+
+
+def _connect(path: Path, read_only: bool, wait: float) -> Any:
+    duckdb = duckdb_module()
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -175,8 +190,7 @@ class Store:
 
     def query(self, sql: str, params: Sequence[Any] | None = None, *, guard: bool = True) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run read-only SQL; return (column names, rows)."""
-        import duckdb
-
+        duckdb = duckdb_module()
         cur = self.con.cursor()
         try:
             if guard:

@@ -27,3 +27,20 @@ def test_statusline_imports_nothing_heavy(tmp_path) -> None:  # type: ignore[no-
 def test_other_commands_reach_click() -> None:
     p = subprocess.run([sys.executable, "-c", "import sys; sys.argv=['logscan','--version']; from logscan.entry import main; main()"], capture_output=True, timeout=30)
     assert p.returncode == 0 and b"logscan" in p.stdout
+
+
+def test_report_and_query_skip_the_duckdb_python_layer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A report answers in well under 0.3 s partly because only DuckDB's C++ extension is
+    imported, not the ``duckdb`` package's Python layer (0.1-0.2 s to import), nor prices."""
+    db = tmp_path / "x.duckdb"
+    env = {**os.environ, "LOGSCAN_DATA_DIR": str(tmp_path), "LOGSCAN_DB": str(db)}
+    env.pop("LOGSCAN_SOCKET", None)
+    from logscan.store import Store
+
+    Store.open(db).close()  # an empty, migrated store
+    for args in (["report", "daily", "-f", "json"], ["query", "SELECT count(*) FROM events"]):
+        probe = PROBE.replace("'statusline'", ", ".join(repr(a) for a in args)).replace("('click',", "('_duckdb','click',")
+        p = subprocess.run([sys.executable, "-c", probe], capture_output=True, env=env, timeout=60)
+        assert p.returncode == 0, p.stderr
+        loaded = p.stderr.decode().strip().splitlines()[-1]
+        assert "'_duckdb'" in loaded and "'duckdb'" not in loaded and "genai_prices" not in loaded, (args, loaded)
