@@ -318,9 +318,10 @@ class Ingestor:
                 self._problem(path, base, "parser-error", f"{type(e).__name__}: {e}"[:300], len(data), parser)
                 self._commit_file(fs)
                 return
+            now = utcnow()
             for item in items:
                 if isinstance(item, Event):
-                    self._event(item)
+                    self._event(item, now)
                 elif isinstance(item, QuotaSnapshot):
                     self.batch.snapshots.append(snapshot_row(item))
                 else:
@@ -360,9 +361,10 @@ class Ingestor:
                     except Exception as e:  # a parser bug must not stop the others; the watermark stays
                         self._problem(path, chunk[0].pos, "parser-error", f"{type(e).__name__}: {e}"[:300], 0, parser)
                         break
+                    now = utcnow()
                     for ev in items:
                         if isinstance(ev, Event):
-                            self._event(ev)
+                            self._event(ev, now)
                         elif isinstance(ev, Problem):
                             self._problem(ev.path, ev.offset, ev.kind, ev.reason, ev.length, parser)
                     n = sum(len(r.raw) for r in chunk)
@@ -401,7 +403,7 @@ class Ingestor:
         self.batch.files[fs.path] = snap
         self.states[fs.path] = snap
 
-    def _event(self, ev: Event) -> None:
+    def _event(self, ev: Event, now: datetime | None = None) -> None:
         p = self.pricer.price(
             ev.provider,
             ev.model,
@@ -416,7 +418,7 @@ class Ingestor:
         )
         self.summary.usage_records += ev.copies
         self.summary.by_tool[ev.tool] += ev.copies
-        self.batch.events.append(event_row(ev, p.cost_usd, p.status, p.priced_model, self.pricer.version, self.host))
+        self.batch.events.append(event_row(ev, p.cost_usd, p.status, p.priced_model, self.pricer.version, self.host, now or utcnow()))
 
     def _problem(self, path: str, offset: int, kind: str, reason: str, length: int, parser: Parser | None) -> None:
         self.batch.problems.append(
@@ -459,7 +461,9 @@ def _parse(parser: Parser, path: str, base: int, data: bytes, state: dict[str, A
     return parser.parse(records(path, base, data), state)
 
 
-def event_row(ev: Event, cost: float | None, status: str, priced_model: str | None, pricing_version: str, host: str) -> tuple[Any, ...]:
+def event_row(
+    ev: Event, cost: float | None, status: str, priced_model: str | None, pricing_version: str, host: str, ingested_at: datetime
+) -> tuple[Any, ...]:
     ts = ev.ts.astimezone(timezone.utc).replace(tzinfo=None)
     return (
         ev.event_id,
@@ -492,5 +496,5 @@ def event_row(ev: Event, cost: float | None, status: str, priced_model: str | No
         ev.source_path,
         ev.source_offset,
         ev.rank,
-        utcnow(),
+        ingested_at,
     )

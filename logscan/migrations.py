@@ -166,7 +166,8 @@ MIGRATIONS_TABLE = "_logscan_migrations"
 
 def applied(con: Any) -> list[str]:
     exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'", [MIGRATIONS_TABLE]
+        # duckdb_tables(), not information_schema: the first look at that view costs 25 ms
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' AND database_name = current_database()", [MIGRATIONS_TABLE]
     ).fetchone()[0]
     if not exists:
         return []

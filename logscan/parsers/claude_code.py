@@ -258,18 +258,18 @@ def _billable_lines(path: str, base: int, data: bytes) -> list[Record] | None:
     usage and parsed.
     """
     out: list[Record] = []
-    find = data.find
+    find, rfind, append = data.find, data.rfind, out.append
     pos = 0
     while True:
         end = find(b"\n", pos)
         if end < 0:
             return out  # bytes after the last newline are not a complete line
-        if data[pos : pos + 1] != b"{" or data[end - 1 : end] != b"}":
+        if data[pos] != 0x7B or data[end - 1] != 0x7D:  # "{" ... "}"
             return None
-        t = find(_TYPE_KEY, pos, min(end, pos + TYPE_SNIFF))
+        t = find(_TYPE_KEY, pos, end if end - pos < TYPE_SNIFF else pos + TYPE_SNIFF)
         if t > pos and data[t - 1] in b",{" and find(b"{", pos + 1, t) < 0 and data[t + 8 : t + 18] != _ASSISTANT:
             pos = end + 1  # a top-level type other than "assistant": never a billed call
             continue
-        if find(b'"usage"', pos, end) >= 0:
-            out.append(Record(path, base + pos, data[pos:end]))
+        if rfind(b'"usage"', pos, end) >= 0:  # from the end: usage closes an assistant message
+            append(Record(path, base + pos, data[pos:end]))
         pos = end + 1
