@@ -418,7 +418,7 @@ class Ingestor:
         )
         self.summary.usage_records += ev.copies
         self.summary.by_tool[ev.tool] += ev.copies
-        self.batch.events.append(event_row(ev, p.cost_usd, p.status, p.priced_model, self.pricer.version, self.host, now or utcnow()))
+        self.batch.events.append(event_row(ev, p.cost_usd, p.status, p.priced_model, self.pricer.version, self.host, now))
 
     def _problem(self, path: str, offset: int, kind: str, reason: str, length: int, parser: Parser | None) -> None:
         self.batch.problems.append(
@@ -462,7 +462,7 @@ def _parse(parser: Parser, path: str, base: int, data: bytes, state: dict[str, A
 
 
 def event_row(
-    ev: Event, cost: float | None, status: str, priced_model: str | None, pricing_version: str, host: str, ingested_at: datetime
+    ev: Event, cost: float | None, status: str, priced_model: str | None, pricing_version: str, host: str, ingested_at: datetime | None = None
 ) -> tuple[Any, ...]:
     ts = ev.ts.astimezone(timezone.utc).replace(tzinfo=None)
     return (
@@ -496,5 +496,5 @@ def event_row(
         ev.source_path,
         ev.source_offset,
         ev.rank,
-        ingested_at,
+        ingested_at or utcnow(),
     )

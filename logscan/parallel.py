@@ -23,6 +23,8 @@ from logscan.store import Batch, FileState
 
 _WORKER: Any = None
 FLUSH_EVENTS = 8192  # while workers parse, the parent commits every this many events
+TAIL_SHARE = 0.05  # ... and in the last 5% of the bytes,
+TAIL_FLUSH_EVENTS = 1024  # every this many
 _PRESTARTED: tuple[Any, int, str] | None = None  # (pool, workers, host) from prestart()
 
 
@@ -134,14 +136,26 @@ def run_parallel(ing: Any, todo: Sequence[tuple[str, os.stat_result]], workers: 
         tasks.append((path, st, prev))
     if not tasks:
         return
+    # Commit as results come in, so the parent's commits overlap the workers' parsing. Near the
+    # end (the last TAIL_SHARE of the bytes) it checkpoints the store once and then commits in
+    # smaller batches, so that little is left to do after the last file is parsed.
+    left = sum(st.st_size - (prev.offset if prev else 0) for _, st, prev in tasks)
+    tail = left * TAIL_SHARE
+    checkpointed = False
     with _take_pool(workers, ing.host) as pool:
-        for batch, summary in pool.imap(_work, tasks, chunksize=1):
+        for (path, st, prev), (batch, summary) in zip(tasks, pool.imap(_work, tasks, chunksize=1)):
             merge_batch(ing.batch, batch)
             merge_summary(ing.summary, summary)
             for fs in batch.files.values():
                 ing.states[fs.path] = fs
             if ing.progress:
                 ing.progress(summary.bytes_read)
-            # Commit as results come in: the parent's commits overlap the workers' parsing
-            # instead of all waiting for the last file.
-            ing._maybe_flush(FLUSH_EVENTS)
+            left -= st.st_size - (prev.offset if prev else 0)
+            if left > tail:
+                ing._maybe_flush(FLUSH_EVENTS)
+                continue
+            if not checkpointed:
+                checkpointed = True
+                ing.flush()
+                ing.store.checkpoint()
+            ing._maybe_flush(TAIL_FLUSH_EVENTS)

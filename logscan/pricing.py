@@ -197,12 +197,13 @@ class Pricer:
         speed: str | None = None,
     ) -> Priced:
         counts = (input_tokens, output_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, web_search_requests)
-        if any(c < 0 for c in counts):
+        if min(counts) < 0:
             return Priced(None, INVALID_USAGE, None)
-        for pattern, custom in self.custom:
-            if fnmatch.fnmatchcase(model, pattern):
-                return Priced(_cost(_custom_rates(custom, _total_in(counts)), counts), OK, f"override/{pattern}")
-        provider, lookup = self._resolve(provider, model)
+        if self.custom:
+            for pattern, custom in self.custom:
+                if fnmatch.fnmatchcase(model, pattern):
+                    return Priced(_cost(_custom_rates(custom, _total_in(counts)), counts), OK, f"override/{pattern}")
+        provider, lookup = self._resolve(provider, model) if self.aliases else (provider, model)
         if self._time_of_day(provider, lookup):
             prov, info = self._find(provider, lookup)  # type: ignore[misc]
             bands = (*_bands(info.get_prices(ts, {"speed": speed} if speed else None)), f"{prov.id}/{info.id}")

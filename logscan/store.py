@@ -176,6 +176,11 @@ class Store:
     def close(self) -> None:
         self.con.close()
 
+    def checkpoint(self) -> None:
+        """Write the WAL into the database file now (closing does it otherwise)."""
+        if not self.read_only:
+            self.con.execute("CHECKPOINT")
+
     def __enter__(self) -> Store:
         return self
 

@@ -17,9 +17,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from orjson import JSONDecodeError
+from orjson import loads as _loads
 from pydantic import ValidationError
 
-from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id
+from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, new_event
 from logscan.parsers.base import as_int, load_object, loads
 from logscan.reader import records
 from logscan.paths import home, xdg_config_home
@@ -98,7 +100,15 @@ class ClaudeCodeParser:
                 yield from _limit_snapshots(rec)  # limit notices: quota readings, never billed
             # Most bytes are user/tool-result and progress lines: no usage, no parse (a line not
             # even shaped like an object is still reported).
-            obj = load_object(rec, b'"usage"' in raw)
+            if b'"usage"' in raw:
+                try:
+                    obj = _loads(raw)  # the common case, without the helper's layers
+                except JSONDecodeError:
+                    obj = None
+                if type(obj) is not dict:
+                    obj = load_object(rec, True)  # the stdlib fallback, or the Problem to report
+            else:
+                obj = load_object(rec, False)
             if type(obj) is not dict:
                 if obj is not None:
                     yield obj
@@ -160,7 +170,7 @@ class ClaudeCodeParser:
             # Without a message id nothing can be deduplicated; the line itself is the key.
             event_id = make_id("claude-line", _str(obj.get("uuid")) or f"{rec.path}:{rec.pos}")
         usage = msg["usage"]
-        return Event(
+        return new_event(
             event_id=event_id,
             tool=self.name,
             provider=infer_provider(model, "anthropic", message_id),

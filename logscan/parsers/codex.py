@@ -64,7 +64,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ValidationError
 
-from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id
+from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, new_event
 from logscan.parsers.base import as_int, load_object
 from logscan.paths import home
 from logscan.pricing import infer_provider
@@ -242,7 +242,7 @@ class CodexParser:
             ts = obj.get("timestamp")
             if not isinstance(ts, str):
                 raise ValueError("timestamp: missing on a token_count line")
-            yield Event(
+            yield new_event(
                 event_id=event_id,
                 tool=self.name,
                 provider=provider,

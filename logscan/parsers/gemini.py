@@ -54,7 +54,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ValidationError
 
-from logscan.models import Event, Problem, Record, make_id
+from logscan.models import Event, Problem, Record, make_id, new_event
 from logscan.parsers.base import as_int, bad_json, loads
 from logscan.parsers.claude_code import render_validation
 from logscan.paths import home
@@ -173,7 +173,7 @@ class _Base:
                 return _schema(rec, "tokens: cached is larger than input")
             subagent = kind == "subagent"
             _, parent = _chats_layout(rec.path)
-            return Event(
+            return new_event(
                 event_id=make_id(TOOL, session, msg_id),
                 tool=TOOL,
                 provider=infer_provider(model, "google"),

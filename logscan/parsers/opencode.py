@@ -72,7 +72,7 @@ from typing import Any, ClassVar, Literal
 import orjson
 from pydantic import ValidationError
 
-from logscan.models import Event, Problem, Record, make_id
+from logscan.models import Event, Problem, Record, make_id, new_event
 from logscan.parsers.base import as_int, loads
 from logscan.paths import xdg_data_home
 from logscan.pricing import infer_provider
@@ -434,7 +434,7 @@ class OpenCodeParser:
         paths = data.get("path") if isinstance(data.get("path"), dict) else {}
         project = _str(paths.get("cwd")) or _str(paths.get("root")) or _str(session.get("directory"))
         inp, out, cr, cw5, cw1h, reasoning = counted
-        return Event(
+        return new_event(
             event_id=make_id("opencode", message_id),
             tool=self.name,
             provider=provider,
