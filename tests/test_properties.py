@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logscan.models import Event, Problem
+from logscan.models import Event, Problem, QuotaSnapshot
 from logscan.parsers.claude_code import ClaudeCodeParser
 from logscan.reader import complete_blocks, records
 
@@ -121,7 +121,10 @@ def transcript_line(draw: st.DrawFn) -> bytes:
         msg["usage"] = draw(_USAGE)
     top = draw(st.sampled_from(["assistant", "assistant", "user", "progress", "assistantx", 'assistant"']))
     fields: dict[str, object] = {"message": msg, "requestId": f"req_{n % 5}", "timestamp": "2026-01-01T00:00:00Z"}
-    for key, value in (('k"type', "user"), ("xtype", "user"), ("data", {"message": {"type": "assistant", "message": msg}})):
+    if msg["model"] == "<synthetic>" and draw(st.booleans()):
+        msg["content"] = [{"type": "text", "text": "You've hit your session limit \u00b7 resets 2pm (Europe/Helsinki)"}]
+    limit = {"status": "rejected", "resetsAt": 1790161200, "rateLimitType": "five_hour"}
+    for key, value in (('k"type', "user"), ("xtype", "user"), ("data", {"message": {"type": "assistant", "message": msg}}), ("quotaLimits", limit)):
         if draw(st.integers(0, 3)) == 0:
             fields[key] = value
     order = draw(st.permutations([*fields, "type"]))
@@ -137,3 +140,4 @@ def test_fast_path_selects_every_billable_line(lines: list[bytes]) -> None:
     full = list(PARSER.parse(records("f.jsonl", 0, data), {}))
     assert merged(fast) == merged(full)
     assert problems(fast) == problems(full)
+    assert [x for x in fast if isinstance(x, QuotaSnapshot)] == [x for x in full if isinstance(x, QuotaSnapshot)]

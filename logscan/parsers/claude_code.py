@@ -88,27 +88,45 @@ class ClaudeCodeParser:
         lines = _billable_lines(path, base, data)
         if lines is None:
             return self.parse(records(path, base, data), state)
-        return self.parse(lines, state)
+        return self._parse(lines, sniffed=True)
 
     def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem | QuotaSnapshot]:
+        return self._parse(records, sniffed=False)
+
+    def _parse(self, records: Iterable[Record], sniffed: bool) -> Iterator[Event | Problem | QuotaSnapshot]:
+        """``sniffed``: the records are the lines ``_billable_lines`` handed on (assistant lines,
+        or lines whose type it could not see): every one is parsed, and limit notices are
+        recognized on the parsed object instead of by scanning each line's bytes again."""
         # Collapse the copies of one message within this batch (before building any Event);
         # the store applies the same rule across batches and files.
         best: dict[tuple[str, ...], list[Any]] = {}  # key -> [rank, rec, obj, msg, counts, copies, usage, sidechain]
         for rec in records:
             raw = rec.raw
-            if b"<synthetic>" in raw or b"quotaLimits" in raw:
-                yield from _limit_snapshots(rec)  # limit notices: quota readings, never billed
-            # Most bytes are user/tool-result and progress lines: no usage, no parse (a line not
-            # even shaped like an object is still reported).
-            if b'"usage"' in raw:
+            if sniffed:
                 try:
                     obj = _loads(raw)  # the common case, without the helper's layers
                 except JSONDecodeError:
                     obj = None
-                if type(obj) is not dict:
-                    obj = load_object(rec, True)  # the stdlib fallback, or the Problem to report
+                if type(obj) is not dict:  # rare: what the other branch does, exactly
+                    if b"<synthetic>" in raw or b"quotaLimits" in raw:
+                        yield from _limit_snapshots(rec)
+                    obj = load_object(rec, b'"usage"' in raw)  # the stdlib fallback, or the Problem
+                elif _is_limit_notice(obj):
+                    yield from claude_limit_snapshots(obj, rec.path, rec.pos)
             else:
-                obj = load_object(rec, False)
+                if b"<synthetic>" in raw or b"quotaLimits" in raw:
+                    yield from _limit_snapshots(rec)  # limit notices: quota readings, never billed
+                # Most bytes are user/tool-result and progress lines: no usage, no parse (a line
+                # not even shaped like an object is still reported).
+                if b'"usage"' in raw:
+                    try:
+                        obj = _loads(raw)
+                    except JSONDecodeError:
+                        obj = None
+                    if type(obj) is not dict:
+                        obj = load_object(rec, True)
+                else:
+                    obj = load_object(rec, False)
             if type(obj) is not dict:
                 if obj is not None:
                     yield obj
@@ -239,6 +257,15 @@ def _schema(rec: Record, reason: str) -> Problem:
     return Problem(path=rec.path, offset=rec.pos, kind="schema", reason=reason[:300], length=len(rec.raw))
 
 
+def _is_limit_notice(obj: dict[str, Any]) -> bool:
+    """Whether ``claude_limit_snapshots`` can find anything in a parsed line: limit notices are
+    assistant lines (FORMATS.md 1.7) with a ``quotaLimits`` object or a ``<synthetic>`` model."""
+    if obj.get("type", "assistant") != "assistant":
+        return False  # the fast path never parses user, progress or system lines
+    msg = obj.get("message")
+    return "quotaLimits" in obj or (type(msg) is dict and ("quotaLimits" in msg or msg.get("model") == "<synthetic>"))
+
+
 def _limit_snapshots(rec: Record) -> list[QuotaSnapshot]:
     """Quota readings in a limit notice (FORMATS.md 1.7); a line that does not parse is left to
     the main loop, which reports it."""
@@ -246,7 +273,7 @@ def _limit_snapshots(rec: Record) -> list[QuotaSnapshot]:
         obj = loads(rec.raw)
     except ValueError:
         return []
-    return claude_limit_snapshots(obj, rec.path, rec.pos)
+    return claude_limit_snapshots(obj, rec.path, rec.pos) if isinstance(obj, dict) and _is_limit_notice(obj) else []
 
 
 _TYPE_KEY = b'"type":"'
@@ -259,16 +286,16 @@ def _billable_lines(path: str, base: int, data: bytes) -> list[Record] | None:
     line is not shaped like a JSON object (then the caller parses every line, to report it).
 
     A line is skipped unparsed when its top-level ``type`` is visible in its first bytes and is
-    not "assistant" (user lines with tool results, progress echoes: most of the bytes), or when
-    it has no '"usage"' key anywhere. The "type" key is known to be top-level when it directly
-    follows the line's opening "{" or a "," with no other "{" before it: a key can only be
-    nested inside another object, and a '"' inside a string is always escaped. Claude Code
-    writes the type before the message on user and progress lines and after it on assistant
-    lines, where the first '"type":"' is the nested message type: those lines are checked for
-    usage and parsed.
+    not "assistant" (user lines with tool results, progress echoes: most of the bytes); ``parse``
+    then skips the other lines that have no '"usage"' key, still without parsing them. The
+    "type" key is known to be top-level when it directly follows the line's opening "{" or a ","
+    with no other "{" before it: a key can only be nested inside another object, and a '"'
+    inside a string is always escaped. Claude Code writes the type before the message on user
+    and progress lines and after it on assistant lines, where the first '"type":"' is the nested
+    message type: those lines are handed on.
     """
     out: list[Record] = []
-    find, rfind, append = data.find, data.rfind, out.append
+    find, append = data.find, out.append
     pos = 0
     while True:
         end = find(b"\n", pos)
@@ -280,6 +307,5 @@ def _billable_lines(path: str, base: int, data: bytes) -> list[Record] | None:
         if t > pos and data[t - 1] in b",{" and find(b"{", pos + 1, t) < 0 and data[t + 8 : t + 18] != _ASSISTANT:
             pos = end + 1  # a top-level type other than "assistant": never a billed call
             continue
-        if rfind(b'"usage"', pos, end) >= 0:  # from the end: usage closes an assistant message
-            append(Record(path, base + pos, data[pos:end]))
+        append(Record(path, base + pos, data[pos:end]))  # parse() looks for '"usage"' in it
         pos = end + 1
