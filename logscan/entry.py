@@ -14,4 +14,32 @@ def main() -> None:
         sys.exit(statusline())
     from logscan.cli import cli
 
-    cli(prog_name="logscan")
+    try:
+        cli(prog_name="logscan")
+    except SystemExit as e:
+        _exit(e.code)
+    _exit(0)
+
+
+def _exit(code: object) -> None:
+    """Exit like ``sys.exit(code)`` but without tearing the interpreter down: the exit handlers
+    run and the output is flushed, then the process ends. Finalizing every module (pydantic,
+    DuckDB's bindings) takes 30-100 ms that a command's answer should not wait for; commands
+    close their stores themselves."""
+    import atexit
+    import os
+
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is None:  # not CPython: the ordinary way
+        sys.exit(code)
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    status = 0 if code is None else code if isinstance(code, int) else 1
+    run_exit_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (logscan report | head): nothing to do
+            pass
+    os._exit(status)
