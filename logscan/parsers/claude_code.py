@@ -180,24 +180,28 @@ class ClaudeCodeParser:
 
     def _event(self, rec: Record, obj: dict[str, Any], msg: dict[str, Any], counts: tuple[int, ...], rank: int, copies: int) -> Event:
         inp, out, cr, cw5, cw1h, web_search, web_fetch, reasoning = counts
+        get = obj.get
         model = msg["model"]
-        message_id, request_id = _str(msg.get("id")), _str(obj.get("requestId"))
+        # The _str() rule (a non-empty string, else None) written out: this runs once per event.
+        message_id, request_id = msg.get("id"), get("requestId")
+        message_id = message_id if type(message_id) is str and message_id else None
+        request_id = request_id if type(request_id) is str and request_id else None
         if message_id:
             event_id = make_id("claude", message_id, request_id or "")
         else:
             # Without a message id nothing can be deduplicated; the line itself is the key.
-            event_id = make_id("claude-line", _str(obj.get("uuid")) or f"{rec.path}:{rec.pos}")
-        usage = msg["usage"]
+            event_id = make_id("claude-line", _str(get("uuid")) or f"{rec.path}:{rec.pos}")
+        session_id, cwd, agent_id, speed = get("sessionId"), get("cwd"), get("agentId"), msg["usage"].get("speed")
         return new_event(
             event_id=event_id,
             tool=self.name,
             provider=infer_provider(model, "anthropic", message_id),
             model=model,
             ts=obj["timestamp"],
-            session_id=_str(obj.get("sessionId")),
-            project=_str(obj.get("cwd")),
-            is_sidechain=obj.get("isSidechain") is True,
-            agent_id=_str(obj.get("agentId")),
+            session_id=session_id if type(session_id) is str and session_id else None,
+            project=cwd if type(cwd) is str and cwd else None,
+            is_sidechain=get("isSidechain") is True,
+            agent_id=agent_id if type(agent_id) is str and agent_id else None,
             message_id=message_id,
             request_id=request_id,
             input_tokens=inp,
@@ -209,7 +213,7 @@ class ClaudeCodeParser:
             web_search_requests=web_search,
             web_fetch_requests=web_fetch,
             output_lower_bound=msg.get("stop_reason") is None,
-            speed=_str(usage.get("speed")),
+            speed=speed if type(speed) is str and speed else None,
             source_path=rec.path,
             source_offset=rec.pos,
             rank=rank,
