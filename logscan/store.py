@@ -176,6 +176,10 @@ class Store:
     def close(self) -> None:
         self.con.close()
 
+    def set_threads(self, n: int | None) -> None:
+        """DuckDB's worker threads for this connection; None restores its default (the cores)."""
+        self.con.execute(f"SET threads = {int(n)}" if n else "RESET threads")
+
     def checkpoint(self) -> None:
         """Write the WAL into the database file now (closing does it otherwise)."""
         if not self.read_only:
