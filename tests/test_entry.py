@@ -44,3 +44,23 @@ def test_report_and_query_skip_the_duckdb_python_layer(tmp_path) -> None:  # typ
         assert p.returncode == 0, p.stderr
         loaded = p.stderr.decode().strip().splitlines()[-1]
         assert "'_duckdb'" in loaded and "'duckdb'" not in loaded and "genai_prices" not in loaded, (args, loaded)
+
+
+def test_exit_runs_handlers_flushes_and_keeps_the_status() -> None:
+    """The console script ends the process without finalizing modules; what sys.exit would do
+    must still happen: exit handlers run, buffered output arrives, the status is kept."""
+    code = (
+        "import atexit, sys\n"
+        "from logscan.entry import _exit\n"
+        "atexit.register(lambda: print('handler ran'))\n"
+        "print('buffered', end=' ')\n"
+        "_exit(sys.argv[1] if sys.argv[1] != 'none' else None) if not sys.argv[1].isdigit() else _exit(int(sys.argv[1]))\n"
+    )
+    cases = {"0": (0, b""), "3": (3, b""), "none": (0, b""), "boom": (1, b"boom")}
+    for arg, (status, err) in cases.items():
+        p = subprocess.run([sys.executable, "-c", code, arg], capture_output=True, timeout=30)
+        assert p.returncode == status, (arg, p)
+        assert p.stdout == b"buffered handler ran\n", (arg, p.stdout)
+        assert p.stderr.strip() == err, (arg, p.stderr)
+    p = subprocess.run([sys.executable, "-c", "import sys; sys.argv=['logscan','nosuch']; from logscan.entry import main; main()"], capture_output=True, timeout=30)
+    assert p.returncode == 2 and b"No such command" in p.stderr

@@ -130,3 +130,35 @@ def test_event_timestamps_become_utc_whatever_their_form() -> None:
         Event(**base, ts=want, input_tokens=-1)
     with pytest.raises(pydantic.ValidationError, match="less than or equal"):
         Event(**base, ts=want, output_tokens=1 << 41)
+
+
+def test_new_event_is_event_validation_without_the_init_layer() -> None:
+    from datetime import datetime, timezone
+
+    import pydantic
+
+    from logscan.models import Event, new_event
+
+    kw = {"event_id": 7, "tool": "t", "provider": "p", "model": "m", "ts": "2026-01-01T12:00:00Z", "source_path": "p",
+          "source_offset": 3, "input_tokens": 5, "output_tokens": 1, "session_id": "s"}
+    ev = new_event(**kw)
+    assert type(ev) is Event and ev == Event(**kw) and ev.ts == datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+    assert ev.model_fields_set == Event(**kw).model_fields_set
+    for bad in ({"input_tokens": -1}, {"ts": "never"}, {"unknown_field": 1}, {"model": None}):
+        with pytest.raises(pydantic.ValidationError):
+            new_event(**{**kw, **bad})
+
+
+def test_checkpoint_and_threads(db: Path) -> None:
+    with Store.open(db) as s:
+        s.ingest(Batch(events=[row(1, 10, 10)]))
+        s.set_threads(1)
+        assert s.con.execute("SELECT current_setting('threads')").fetchone()[0] == 1
+        s.set_threads(None)
+        assert s.con.execute("SELECT current_setting('threads')").fetchone()[0] >= 1
+        s.checkpoint()
+        wal = db.with_name(db.name + ".wal")
+        assert not wal.exists() or wal.stat().st_size == 0  # everything is in the database file
+    with Store.open(db, read_only=True) as s:
+        s.checkpoint()  # a no-op on a read-only store
+        assert s.query("SELECT count(*) FROM events")[1] == [(1,)]
