@@ -93,6 +93,28 @@ class Batch:
     def __bool__(self) -> bool:
         return bool(self.events or self.problems or self.files or self.snapshots)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a worker process's result), event rows travel as one orjson document: five
+        times faster to write than pickling their datetimes, and exact (doubles and 64-bit ids
+        round-trip; times become ISO 8601 text, which the store's appender reads back as
+        TIMESTAMP). Rows orjson cannot write (a lone surrogate) are pickled as they are."""
+        state = dict(self.__dict__)
+        if self.events:
+            import orjson
+
+            try:
+                state["events"] = orjson.dumps(self.events)
+            except TypeError:
+                pass
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state["events"], bytes):
+            import orjson
+
+            state["events"] = orjson.loads(state["events"])  # rows as lists, times as text
+        self.__dict__.update(state)
+
 
 @dataclass
 class IngestResult:
