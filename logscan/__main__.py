@@ -1,3 +1,3 @@
-from logscan.cli import cli
+from logscan.entry import main
 
-cli()
+main()
