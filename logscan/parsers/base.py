@@ -73,6 +73,11 @@ def bad_json(rec: Record, exc: Exception) -> Problem:
     return Problem(path=rec.path, offset=rec.pos, kind="invalid-json", reason=reason, length=len(rec.raw))
 
 
+def schema_problem(rec: Record, reason: str) -> Problem:
+    """A record that parsed but does not have the shape the parser needs (reason cut at 300)."""
+    return Problem(path=rec.path, offset=rec.pos, kind="schema", reason=reason[:300], length=len(rec.raw))
+
+
 def load_object(rec: Record, wanted: bool) -> dict[str, Any] | Problem | None:
     """A line as a JSON object when ``wanted`` (it may carry what the parser looks for);
     otherwise only its shape is checked, since most bytes need no parse. Returns the object,
@@ -87,7 +92,7 @@ def load_object(rec: Record, wanted: bool) -> dict[str, Any] | Problem | None:
     except ValueError as e:
         return bad_json(rec, e)
     if not isinstance(obj, dict):
-        return Problem(path=rec.path, offset=rec.pos, kind="schema", reason="line is JSON but not an object", length=len(rec.raw))
+        return schema_problem(rec, "line is JSON but not an object")
     return obj if wanted else None
 
 

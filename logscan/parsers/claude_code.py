@@ -22,7 +22,7 @@ from orjson import loads as _loads
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, new_event
-from logscan.parsers.base import as_int, load_object, loads
+from logscan.parsers.base import as_int, load_object, loads, schema_problem
 from logscan.reader import records
 from logscan.paths import home, xdg_config_home
 from logscan.pricing import infer_provider
@@ -95,38 +95,28 @@ class ClaudeCodeParser:
 
     def _parse(self, records: Iterable[Record], sniffed: bool) -> Iterator[Event | Problem | QuotaSnapshot]:
         """``sniffed``: the records are the lines ``_billable_lines`` handed on (assistant lines,
-        or lines whose type it could not see): every one is parsed, and limit notices are
-        recognized on the parsed object instead of by scanning each line's bytes again."""
+        or lines whose type it could not see): every one is parsed. Limit notices are recognized
+        on the parsed object, and by their bytes only on lines not parsed."""
         # Collapse the copies of one message within this batch (before building any Event);
         # the store applies the same rule across batches and files.
         best: dict[tuple[str, ...], list[Any]] = {}  # key -> [rank, rec, obj, msg, counts, copies, usage, sidechain]
         for rec in records:
             raw = rec.raw
-            if sniffed:
+            obj: Any = None
+            # Most bytes are user/tool-result and progress lines: no usage, no parse (a line not
+            # even shaped like an object is still reported). Sniffed lines are all parsed.
+            if sniffed or b'"usage"' in raw:
                 try:
-                    obj = _loads(raw)  # the common case, without the helper's layers
+                    obj = _loads(raw)  # the common case, without load_object's layers
                 except JSONDecodeError:
-                    obj = None
-                if type(obj) is not dict:  # rare: what the other branch does, exactly
-                    if b"<synthetic>" in raw or b"quotaLimits" in raw:
-                        yield from _limit_snapshots(rec)
-                    obj = load_object(rec, b'"usage"' in raw)  # the stdlib fallback, or the Problem
-                elif _is_limit_notice(obj):
-                    yield from claude_limit_snapshots(obj, rec.path, rec.pos)
-            else:
+                    pass
+            if type(obj) is dict:
+                if _is_limit_notice(obj):
+                    yield from claude_limit_snapshots(obj, rec.path, rec.pos)  # quota readings, never billed
+            else:  # not parsed, or not by orjson: limit notices by their bytes, then the stdlib or the Problem
                 if b"<synthetic>" in raw or b"quotaLimits" in raw:
-                    yield from _limit_snapshots(rec)  # limit notices: quota readings, never billed
-                # Most bytes are user/tool-result and progress lines: no usage, no parse (a line
-                # not even shaped like an object is still reported).
-                if b'"usage"' in raw:
-                    try:
-                        obj = _loads(raw)
-                    except JSONDecodeError:
-                        obj = None
-                    if type(obj) is not dict:
-                        obj = load_object(rec, True)
-                else:
-                    obj = load_object(rec, False)
+                    yield from _limit_snapshots(rec)
+                obj = load_object(rec, b'"usage"' in raw)
             if type(obj) is not dict:
                 if obj is not None:
                     yield obj
@@ -145,10 +135,10 @@ class ClaudeCodeParser:
             if model == "<synthetic>":
                 continue  # made locally by Claude Code (errors, limit notices): nothing billed
             if not isinstance(model, str) or not model:
-                yield _schema(rec, "message.model: missing on an assistant line with usage")
+                yield schema_problem(rec, "message.model: missing on an assistant line with usage")
                 continue
             if not isinstance(obj.get("timestamp"), str):
-                yield _schema(rec, "timestamp: missing on an assistant line with usage")
+                yield schema_problem(rec, "timestamp: missing on an assistant line with usage")
                 continue
             mid, rid = _str(msg.get("id")), _str(obj.get("requestId"))
             key = ("m", mid, rid or "") if mid else ("l", _str(obj.get("uuid")) or f"{rec.path}:{rec.pos}")
@@ -160,7 +150,7 @@ class ClaudeCodeParser:
             try:
                 counts = _counts(usage)
             except (ValueError, TypeError) as e:
-                yield _schema(rec, str(e))
+                yield schema_problem(rec, str(e))
                 continue
             total = counts[0] + counts[1] + counts[2] + counts[3] + counts[4]
             if not (total or counts[5] or counts[6] or counts[7]):
@@ -256,9 +246,6 @@ def _counts(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int, int, i
         raise ValueError("usage: negative token count")
     return counts
 
-
-def _schema(rec: Record, reason: str) -> Problem:
-    return Problem(path=rec.path, offset=rec.pos, kind="schema", reason=reason[:300], length=len(rec.raw))
 
 
 def _is_limit_notice(obj: dict[str, Any]) -> bool:

@@ -65,7 +65,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, new_event
-from logscan.parsers.base import as_int, load_object
+from logscan.parsers.base import as_int, load_object, schema_problem
 from logscan.paths import home
 from logscan.pricing import infer_provider
 from logscan.quota.ratelimits import codex_rate_limits
@@ -200,13 +200,13 @@ class CodexParser:
         if info is None:
             return
         if not isinstance(info, dict):
-            yield _schema(rec, "payload.info: expected an object or null")
+            yield schema_problem(rec, "payload.info: expected an object or null")
             return
         try:
             total = _usage(info.get("total_token_usage"), "info.total_token_usage")
             last = _usage(info.get("last_token_usage"), "info.last_token_usage")
         except ValueError as e:
-            yield _schema(rec, str(e))
+            yield schema_problem(rec, str(e))
             return
         prev: list[int] | None = state.get("prev")
         gen: int = state.get("gen", 0)
@@ -263,16 +263,13 @@ class CodexParser:
             reason = "; ".join(
                 f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors(include_input=False, include_url=False)
             )
-            yield _schema(rec, reason)
+            yield schema_problem(rec, reason)
         except (ValueError, TypeError) as e:
-            yield _schema(rec, str(e)[:300])
+            yield schema_problem(rec, str(e)[:300])
 
 
 def _thread_from_path(path: str) -> str | None:
     m = _UUID_AT_END.search(path)
     return m.group(1) if m else None
 
-
-def _schema(rec: Record, reason: str) -> Problem:
-    return Problem(path=rec.path, offset=rec.pos, kind="schema", reason=reason, length=len(rec.raw))
 

@@ -55,7 +55,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, Record, make_id, new_event
-from logscan.parsers.base import as_int, bad_json, loads
+from logscan.parsers.base import as_int, bad_json, load_object, loads, schema_problem
 from logscan.parsers.claude_code import render_validation
 from logscan.paths import home
 from logscan.pricing import infer_provider
@@ -118,9 +118,6 @@ def resolve_project(project_dir: Path) -> str | None:
     return None
 
 
-def _schema(rec: Record, reason: str) -> Problem:
-    return Problem(path=rec.path, offset=rec.pos, kind="schema", reason=reason[:300], length=len(rec.raw))
-
 
 class _Base:
     """What the two Gemini parsers share: roots, project lookup, and turning one message write
@@ -145,16 +142,16 @@ class _Base:
         if tokens is None:
             return None  # first write, before usageMetadata arrived
         if not isinstance(tokens, dict):
-            return _schema(rec, "tokens: expected an object")
+            return schema_problem(rec, "tokens: expected an object")
         msg_id = msg.get("id")
         if not isinstance(msg_id, str) or not msg_id:
-            return _schema(rec, "id: missing on a gemini message with tokens")
+            return schema_problem(rec, "id: missing on a gemini message with tokens")
         model = msg.get("model")
         if not isinstance(model, str) or not model:
-            return _schema(rec, "model: missing on a gemini message with tokens")
+            return schema_problem(rec, "model: missing on a gemini message with tokens")
         ts = msg.get("timestamp")
         if not isinstance(ts, str):
-            return _schema(rec, "timestamp: missing on a gemini message with tokens")
+            return schema_problem(rec, "timestamp: missing on a gemini message with tokens")
         try:
             inp = as_int(tokens.get("input"))
             out = as_int(tokens.get("output"))
@@ -170,7 +167,7 @@ class _Base:
             )
             uncached = inp if net_of_cache else inp - cached
             if uncached < 0:
-                return _schema(rec, "tokens: cached is larger than input")
+                return schema_problem(rec, "tokens: cached is larger than input")
             subagent = kind == "subagent"
             _, parent = _chats_layout(rec.path)
             return new_event(
@@ -194,9 +191,9 @@ class _Base:
                 rank=rank,
             )
         except ValidationError as e:
-            return _schema(rec, render_validation(e))
+            return schema_problem(rec, render_validation(e))
         except (ValueError, TypeError) as e:
-            return _schema(rec, f"tokens: {e}")
+            return schema_problem(rec, f"tokens: {e}")
 
 
 def _collapse(best: dict[int, Event], ev: Event) -> None:
@@ -231,16 +228,11 @@ class GeminiParser(_Base):
         writes: dict[str, int] = state.setdefault("writes", {})
         best: dict[int, Event] = {}
         for rec in records:
-            raw = rec.raw.strip()
-            if not raw:
+            if not rec.raw.strip():
                 continue
-            try:
-                obj = loads(raw)
-            except (ValueError, RecursionError) as e:  # RecursionError: absurdly deep nesting
-                yield bad_json(rec, e)
-                continue
+            obj = load_object(rec, True)
             if not isinstance(obj, dict):
-                yield _schema(rec, "line is JSON but not an object")
+                yield obj  # type: ignore[misc]  (a Problem: bad JSON, or JSON that is not an object)
                 continue
             msgs: list[Any]
             if "$rewindTo" in obj or "$patch" in obj:
@@ -253,7 +245,7 @@ class GeminiParser(_Base):
             elif "sessionId" in obj:
                 sid = obj.get("sessionId")
                 if not isinstance(sid, str) or not sid:
-                    yield _schema(rec, "sessionId: expected a non-empty string in the metadata line")
+                    yield schema_problem(rec, "sessionId: expected a non-empty string in the metadata line")
                     continue
                 state["sid"] = sid
                 state["kind"] = obj.get("kind") if isinstance(obj.get("kind"), str) else None
@@ -266,7 +258,7 @@ class GeminiParser(_Base):
                     continue
                 sid = state.get("sid")
                 if not isinstance(sid, str):
-                    yield _schema(rec, "gemini message before the session metadata line")
+                    yield schema_problem(rec, "gemini message before the session metadata line")
                     continue
                 mid = msg.get("id")
                 n = 0
@@ -306,12 +298,12 @@ class GeminiLegacyParser(_Base):
                 yield bad_json(rec, e)
                 continue
             if not isinstance(obj, dict):
-                yield _schema(rec, "file is JSON but not an object")
+                yield schema_problem(rec, "file is JSON but not an object")
                 continue
             sid = obj.get("sessionId")
             msgs = obj.get("messages")
             if not isinstance(sid, str) or not sid or not isinstance(msgs, list):
-                yield _schema(rec, "expected a session object with sessionId and messages")
+                yield schema_problem(rec, "expected a session object with sessionId and messages")
                 continue
             kind = obj.get("kind")
             writes: dict[str, int] = {}
