@@ -318,14 +318,7 @@ class Ingestor:
                 self._problem(path, base, "parser-error", f"{type(e).__name__}: {e}"[:300], len(data), parser)
                 self._commit_file(fs)
                 return
-            now = utcnow()
-            for item in items:
-                if isinstance(item, Event):
-                    self._event(item, now)
-                elif isinstance(item, QuotaSnapshot):
-                    self.batch.snapshots.append(snapshot_row(item))
-                else:
-                    self._problem(item.path, item.offset, item.kind, item.reason, item.length, parser)
+            self._take(items, parser)
             fs.offset = base + len(data)
             fs.state = json.dumps(state) if state else None
             s.bytes_read += len(data)
@@ -361,12 +354,7 @@ class Ingestor:
                     except Exception as e:  # a parser bug must not stop the others; the watermark stays
                         self._problem(path, chunk[0].pos, "parser-error", f"{type(e).__name__}: {e}"[:300], 0, parser)
                         break
-                    now = utcnow()
-                    for ev in items:
-                        if isinstance(ev, Event):
-                            self._event(ev, now)
-                        elif isinstance(ev, Problem):
-                            self._problem(ev.path, ev.offset, ev.kind, ev.reason, ev.length, parser)
+                    self._take(items, parser)
                     n = sum(len(r.raw) for r in chunk)
                     s.bytes_read += n
                     if self.progress:
@@ -402,6 +390,18 @@ class Ingestor:
         snap = FileState(**vars(fs))
         self.batch.files[fs.path] = snap
         self.states[fs.path] = snap
+
+    def _take(self, items: Iterable[Any], parser: Parser) -> None:
+        """What a parser yielded for one block, into the batch: events (priced), quota readings
+        and problems; one ingest time for the block."""
+        now = utcnow()
+        for item in items:
+            if isinstance(item, Event):
+                self._event(item, now)
+            elif isinstance(item, QuotaSnapshot):
+                self.batch.snapshots.append(snapshot_row(item))
+            else:
+                self._problem(item.path, item.offset, item.kind, item.reason, item.length, parser)
 
     def _event(self, ev: Event, now: datetime | None = None) -> None:
         p = self.pricer.price(
