@@ -41,16 +41,16 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
     # While the daemon runs it holds the only read-write connection: it does the reading.
     summary = _backfill_via_daemon(db, roots)
     if summary is None:
-        found = discover(roots)
-        workers = default_workers()
-        if likely_parallel(found, db, workers):
-            import socket
+        import socket
 
+        found = discover(roots)
+        workers, host = default_workers(), socket.gethostname()
+        if likely_parallel(found, db, workers):
             from logscan.parallel import prestart
 
-            prestart(workers, socket.gethostname())  # the workers load while the store opens
+            prestart(workers, host)  # the workers load while the store opens
         with Store.open(db) as store:
-            ing = Ingestor(store, workers=workers)
+            ing = Ingestor(store, workers=workers, host=host)  # the same host: the prestarted pool is used
             todo, new_bytes = ing.plan(roots, found)
             show = not quiet and not as_json and sys.stderr.isatty()
             if show:
