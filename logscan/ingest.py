@@ -325,7 +325,7 @@ class Ingestor:
             if self.progress:
                 self.progress(len(data))
             self._commit_file(fs)
-            if len(self.batch.events) >= self.batch_events:
+            if self.batch.event_count >= self.batch_events:
                 self.flush()
         self._commit_file(fs)
 
@@ -362,7 +362,7 @@ class Ingestor:
                     fs.state = json.dumps(state) if state else None
                     self._commit_file(fs)
                     chunk = []
-                    if len(self.batch.events) >= self.batch_events:
+                    if self.batch.event_count >= self.batch_events:
                         self.flush()
                 if item is None:
                     break
@@ -426,7 +426,7 @@ class Ingestor:
         )
 
     def _maybe_flush(self, events: int | None = None) -> None:
-        if len(self.batch.events) >= min(events or self.batch_events, self.batch_events) or len(self.batch.files) >= 5000:
+        if self.batch.event_count >= min(events or self.batch_events, self.batch_events) or len(self.batch.files) >= 5000:
             self.flush()
 
     def flush(self) -> None:

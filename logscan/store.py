@@ -9,8 +9,10 @@ most an uncommitted batch, and content-derived event ids make that replay harmle
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,10 +20,24 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from logscan.errors import DatabaseBusy, MigrationError, NoDatabase, QueryError, ReadOnlyViolation
 from logscan.migrations import EVENT_COLUMNS, migrate, pending
 
 EVENT_NAMES = [n for n, _ in EVENT_COLUMNS]
+_ONE_PER_ID = "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY rank DESC, seq) = 1"
+# Staging encoded event chunks (``encode_events``): one JSON line per chunk, {"k": its place in
+# the batch, "c": its columns}; ``seq`` orders rows as they were staged.
+_STAGE_EVENTS = (
+    "INSERT INTO _stg_events SELECT * EXCLUDE (seq) FROM (SELECT "
+    + ", ".join(f'unnest(c."{n}") AS "{n}"' for n in EVENT_NAMES)
+    + ", k * 4294967296 + unnest(range(len(c.event_id))) AS seq FROM read_json(?, format = 'newline_delimited', "
+    + "maximum_object_size = {size}, columns = {{'k': 'BIGINT', 'c': 'STRUCT("
+    + ", ".join(f'"{n}" {t.split()[0]}[]' for n, t in EVENT_COLUMNS)
+    + ")'}})) "
+    + _ONE_PER_ID
+)
 FILE_COLUMNS = [
     "path",
     "tool",
@@ -89,31 +105,53 @@ class Batch:
     problems: list[tuple[Any, ...]] = field(default_factory=list)  # rows in PROBLEM_COLUMNS order
     files: dict[str, FileState] = field(default_factory=dict)
     snapshots: list[tuple[Any, ...]] = field(default_factory=list)  # rows in SNAPSHOT_COLUMNS order
+    # Event rows already encoded by ``encode_events`` (what a worker process sends): (rows, JSON).
+    # They come before ``events`` in the batch's order.
+    event_chunks: list[tuple[int, bytes]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.events or self.problems or self.files or self.snapshots)
+        return bool(self.events or self.event_chunks or self.problems or self.files or self.snapshots)
+
+    @property
+    def event_count(self) -> int:
+        return len(self.events) + sum(n for n, _ in self.event_chunks)
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled (a worker process's result), event rows travel as one orjson document: five
-        times faster to write than pickling their datetimes, and exact (doubles and 64-bit ids
-        round-trip; times become ISO 8601 text, which the store's appender reads back as
-        TIMESTAMP). Rows orjson cannot write (a lone surrogate) are pickled as they are."""
+        """Pickled (a worker process's result), event rows travel encoded as the store stages
+        them (``encode_events``): the parent hands them to DuckDB without ever turning them back
+        into Python objects."""
         state = dict(self.__dict__)
         if self.events:
-            import orjson
-
-            try:
-                state["events"] = orjson.dumps(self.events)
-            except TypeError:
-                pass
+            state["event_chunks"] = [*self.event_chunks, *encode_events(self.events)]
+            state["events"] = []
         return state
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        if isinstance(state["events"], bytes):
-            import orjson
 
-            state["events"] = orjson.loads(state["events"])  # rows as lists, times as text
-        self.__dict__.update(state)
+CHUNK_ROWS = 4096  # event rows per encoded chunk
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encode_events(rows: Sequence[tuple[Any, ...]]) -> list[tuple[int, bytes]]:
+    """Event rows (EVENT_NAMES order) as chunks of at most CHUNK_ROWS rows, each one JSON object
+    of columns: ``{"event_id": [...], "tool": [...], ...}``. DuckDB's JSON reader loads that
+    several times faster than the appender takes rows, and exactly: 64-bit integers and doubles
+    round-trip, naive UTC times are written as ISO 8601 text without an offset. A string with a
+    lone surrogate (which has no UTF-8 form: the stdlib JSON fallback can produce one, and so can
+    an undecodable file name) is stored with U+FFFD in its place."""
+    out = []
+    for i in range(0, len(rows), CHUNK_ROWS):
+        part = rows[i : i + CHUNK_ROWS]
+        columns = dict(zip(EVENT_NAMES, zip(*part)))
+        try:
+            data = orjson.dumps(columns)
+        except TypeError:
+            data = orjson.dumps(dict(zip(EVENT_NAMES, zip(*[tuple(map(_utf8, r)) for r in part]))))
+        out.append((len(part), data))
+    return out
+
+
+def _utf8(v: Any) -> Any:
+    return _SURROGATE.sub("\ufffd", v) if type(v) is str else v
 
 
 @dataclass
@@ -250,11 +288,11 @@ class Store:
             raise ReadOnlyViolation(f"{self.path} is open read-only; ingest needs the writer.")
         con = self.con
         result = IngestResult()
-        self._stage(batch)
+        staged = self._stage(batch)
         con.execute("BEGIN TRANSACTION")
         try:
-            if batch.events:
-                self._merge_staged_events(result)
+            if staged:
+                self._merge_staged_events(staged, result)
             if batch.problems:
                 before = con.execute("SELECT count(*) FROM problems").fetchone()[0]
                 con.execute(
@@ -279,21 +317,21 @@ class Store:
             raise
         return result
 
-    def _merge_staged_events(self, result: IngestResult) -> None:
-        """MERGE _stg_events into events (highest rank wins, ties keep the first), inside the
-        caller's transaction; shared by ``ingest`` and ``import_events``."""
+    def _merge_staged_events(self, staged: int, result: IngestResult) -> None:
+        """Merge _stg_events (``staged`` rows, one per event id) into events, inside the caller's
+        transaction: a new id is inserted, a known one is replaced only by a higher rank. Shared
+        by ``ingest`` and ``import_events``. (Two statements: DuckDB's MERGE costs several times
+        an INSERT with an anti-join, and the UPDATE runs only when some ids were known.)"""
         con = self.con
-        before = con.execute("SELECT count(*) FROM events").fetchone()[0]
-        sets = ", ".join(f"{c} = s.{c}" for c in EVENT_NAMES if c != "event_id")
-        merged = con.execute(
-            f"""MERGE INTO events e
-            USING (SELECT * EXCLUDE (seq) FROM _stg_events
-                   QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY rank DESC, seq) = 1) s
-            ON e.event_id = s.event_id
-            WHEN MATCHED AND s.rank > e.rank THEN UPDATE SET {sets}
-            WHEN NOT MATCHED THEN INSERT ({', '.join(EVENT_NAMES)}) VALUES ({', '.join('s.' + c for c in EVENT_NAMES)})"""
-        ).fetchone()
-        after_merge = con.execute("SELECT count(*) FROM events").fetchone()[0]
+        inserted = con.execute(
+            "INSERT INTO events SELECT * FROM _stg_events s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = s.event_id)"
+        ).fetchone()[0]
+        updated = 0
+        if inserted < staged:  # the rows just inserted have the same rank as their staged copy: left alone
+            sets = ", ".join(f"{c} = s.{c}" for c in EVENT_NAMES if c != "event_id")
+            updated = con.execute(
+                f"UPDATE events SET {sets} FROM _stg_events s WHERE events.event_id = s.event_id AND s.rank > events.rank"
+            ).fetchone()[0]
         # /btw side questions replay a parent message under a new request id: drop a
         # sidechain copy whenever the same message id has a non-sidechain entry.
         dropped = con.execute(
@@ -303,9 +341,8 @@ class Store:
             AND message_id IN (SELECT message_id FROM events m
                                WHERE m.tool = 'claude-code' AND NOT m.is_sidechain AND m.message_id IS NOT NULL)"""
         ).fetchone()[0]
-        after = after_merge - dropped
-        result.new_events = after - before
-        result.updated_events = (merged[0] if merged else 0) - (after_merge - before)
+        result.new_events = inserted - dropped
+        result.updated_events = updated
         result.sidechain_replays_dropped = dropped
 
     def import_events(self, select_sql: str, params: Sequence[Any] | None = None) -> IngestResult:
@@ -316,11 +353,15 @@ class Store:
             raise ReadOnlyViolation(f"{self.path} is open read-only; import needs the writer.")
         con = self.con
         self._stage(Batch())
-        con.execute(f"INSERT INTO _stg_events BY NAME SELECT *, row_number() OVER () AS seq FROM ({select_sql})", params or [])
+        staged = con.execute(
+            f"""INSERT INTO _stg_events BY NAME SELECT * EXCLUDE (seq) FROM
+            (SELECT *, row_number() OVER () AS seq FROM ({select_sql})) {_ONE_PER_ID}""",
+            params or [],
+        ).fetchone()[0]
         result = IngestResult()
         con.execute("BEGIN TRANSACTION")
         try:
-            self._merge_staged_events(result)
+            self._merge_staged_events(staged, result)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -343,17 +384,21 @@ class Store:
             raise
         return int(n)
 
-    def _stage(self, batch: Batch) -> None:
+    def _stage(self, batch: Batch) -> int:
+        """Fill the staging tables from ``batch``; events are collapsed to one row per event id
+        on the way in (the highest rank, the first staged among equals). Returns how many event
+        rows were staged."""
         con = self.con
-        con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_events AS SELECT *, 0::BIGINT AS seq FROM events LIMIT 0")
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_events AS SELECT * FROM events LIMIT 0")
         con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_problems AS SELECT * FROM problems LIMIT 0")
         con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_files AS SELECT * FROM files LIMIT 0")
         con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_snapshots AS SELECT * FROM quota_snapshots LIMIT 0")
         for t in ("_stg_events", "_stg_problems", "_stg_files", "_stg_snapshots"):
             con.execute(f"DELETE FROM {t}")
-        if batch.events:
-            with con.appender("_stg_events") as ap:
-                ap.append_rows([(*row, i) for i, row in enumerate(batch.events)])
+        staged = 0
+        chunks = [*batch.event_chunks, *encode_events(batch.events)] if batch.events else batch.event_chunks
+        if chunks:
+            staged = self._stage_event_chunks(chunks)
         if batch.problems:
             with con.appender("_stg_problems") as ap:
                 ap.append_rows(batch.problems)
@@ -363,6 +408,22 @@ class Store:
         if batch.files:
             with con.appender("_stg_files") as ap:
                 ap.append_rows([fs.row() for fs in batch.files.values()])
+        return staged
+
+    def _stage_event_chunks(self, chunks: Sequence[tuple[int, bytes]]) -> int:
+        # One line per chunk, {"k": its place, "c": its columns}, in a private temporary file
+        # (mkstemp: mode 0600) that DuckDB's JSON reader loads in one statement.
+        fd, tmp = tempfile.mkstemp(prefix="logscan-stage-", suffix=".ndjson")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                for k, (_, data) in enumerate(chunks):
+                    f.write(b'{"k":%d,"c":' % k)
+                    f.write(data)
+                    f.write(b"}\n")
+            biggest = max(len(data) for _, data in chunks) + 64
+            return int(self.con.execute(_STAGE_EVENTS.format(size=max(biggest, 1 << 24)), [tmp]).fetchone()[0])
+        finally:
+            os.unlink(tmp)
 
     def events_for_pricing(self, stale_for: str | None) -> list[tuple[Any, ...]]:
         """What pricing needs of each event; with ``stale_for``, only events priced under

@@ -165,15 +165,20 @@ def test_checkpoint_and_threads(db: Path) -> None:
 
 
 def test_a_pickled_batch_stores_exactly_what_the_original_does(tmp_path: Path) -> None:
-    """Worker processes send their batches pickled, event rows as one orjson document (times as
-    ISO text): what lands in the store must not change by a bit."""
+    """Worker processes send their batches pickled, event rows already encoded for the store's
+    JSON staging (times as ISO text): what lands in the store must not change by a bit, whether
+    rows were encoded in another process or by the store itself."""
     import pickle
     from datetime import datetime
 
-    rows = [row(1, 10, 10), row(2, 1 << 50, 7, message_id="msg_x"), row(-(1 << 63), 3, 3)]
-    rows = [(*r[:4], datetime(2026, 1, 2, 3, 4, 5, 678901), *r[5:22], 0.1 + 0.2, *r[23:]) for r in rows]
+    rows = [row(1, 10, 10), row(2, 1 << 50, 7, message_id="msg_x"), row(-(1 << 63), 3, 3), row((1 << 63) - 1, 4, 4)]
+    odd = ["tab\there", 'quote " and \\ backslash', "nul\x00byte", "emoji \U0001f600", "line\nbreak", ""]
+    rows = [
+        (*r[:4], datetime(2026, 1, 2, 3, 4, 5, 678901 if i else 0), r[5], odd[i], *r[7:22], [0.1 + 0.2, 1e-300, 5e20, None][i], *r[23:])
+        for i, r in enumerate(rows)
+    ]
     sent = pickle.loads(pickle.dumps(Batch(events=rows)))
-    assert isinstance(pickle.dumps(Batch(events=rows)), bytes) and sent.events != rows  # re-encoded
+    assert sent.events == [] and sent.event_count == 4 and len(sent.event_chunks) == 1  # travelled encoded
     for name, batch in (("a", Batch(events=rows)), ("b", sent)):
         with Store.open(tmp_path / f"{name}.duckdb") as s:
             s.ingest(batch)
@@ -181,6 +186,25 @@ def test_a_pickled_batch_stores_exactly_what_the_original_does(tmp_path: Path) -
     for name in "ab":
         with Store.open(tmp_path / f"{name}.duckdb", read_only=True) as s:
             got.append(s.query("SELECT * FROM events ORDER BY event_id")[1])
-    assert got[0] == got[1] and len(got[0]) == 3 and got[0][0][22] == 0.1 + 0.2
-    odd = [(*rows[0][:6], "cwd-\ud800", *rows[0][7:])]  # orjson refuses a lone surrogate: pickled as is
-    assert pickle.loads(pickle.dumps(Batch(events=odd))).events == odd
+    assert got[0] == got[1] == sorted(rows)
+
+
+def test_lone_surrogates_are_stored_replaced_not_refused(db: Path) -> None:
+    """A string with a lone surrogate has no UTF-8 form (the stdlib JSON fallback can produce
+    one): the event is stored with U+FFFD in its place instead of failing the whole batch."""
+    r = row(1, 10, 10)
+    bad = (*r[:6], "cwd-\ud800", *r[7:])
+    with Store.open(db) as s:
+        assert s.ingest(Batch(events=[bad])).new_events == 1
+        assert s.query("SELECT project FROM events")[1] == [("cwd-\ufffd",)]
+
+
+def test_staging_splits_large_batches_into_chunks(db: Path) -> None:
+    from logscan import store
+
+    rows = [row(i, i, i) for i in range(store.CHUNK_ROWS * 2 + 5)] + [row(7, 1, 1), row(8, 10**6, 1)]
+    assert [n for n, _ in store.encode_events(rows)] == [store.CHUNK_ROWS, store.CHUNK_ROWS, 7]
+    with Store.open(db) as s:
+        assert s.ingest(Batch(events=rows)).new_events == store.CHUNK_ROWS * 2 + 5
+        # the same id twice in one batch: the higher rank wins across chunk boundaries
+        assert s.query("SELECT rank FROM events WHERE event_id IN (7, 8) ORDER BY event_id")[1] == [(7,), (10**6,)]
