@@ -404,20 +404,22 @@ class Ingestor:
                 self._problem(item.path, item.offset, item.kind, item.reason, item.length, parser)
 
     def _event(self, ev: Event, now: datetime | None = None) -> None:
+        d = ev.__dict__  # the validated field values (this runs once per event)
         p = self.pricer.price(
-            ev.provider,
-            ev.model,
-            ev.ts,
-            input_tokens=ev.input_tokens,
-            output_tokens=ev.output_tokens,
-            cache_read_tokens=ev.cache_read_tokens,
-            cache_write_5m_tokens=ev.cache_write_5m_tokens,
-            cache_write_1h_tokens=ev.cache_write_1h_tokens,
-            web_search_requests=ev.web_search_requests,
-            speed=ev.speed,
+            d["provider"],
+            d["model"],
+            d["ts"],
+            input_tokens=d["input_tokens"],
+            output_tokens=d["output_tokens"],
+            cache_read_tokens=d["cache_read_tokens"],
+            cache_write_5m_tokens=d["cache_write_5m_tokens"],
+            cache_write_1h_tokens=d["cache_write_1h_tokens"],
+            web_search_requests=d["web_search_requests"],
+            speed=d["speed"],
         )
-        self.summary.usage_records += ev.copies
-        self.summary.by_tool[ev.tool] += ev.copies
+        s = self.summary
+        s.usage_records += d["copies"]
+        s.by_tool[d["tool"]] += d["copies"]
         self.batch.events.append(event_row(ev, p.cost_usd, p.status, p.priced_model, self.pricer.version, self.host, now))
 
     def _problem(self, path: str, offset: int, kind: str, reason: str, length: int, parser: Parser | None) -> None:

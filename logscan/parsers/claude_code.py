@@ -21,7 +21,7 @@ from orjson import JSONDecodeError
 from orjson import loads as _loads
 from pydantic import ValidationError
 
-from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, new_event
+from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, validate_event
 from logscan.parsers.base import as_int, load_object, loads, schema_problem
 from logscan.reader import records
 from logscan.paths import home, xdg_config_home
@@ -182,32 +182,34 @@ class ClaudeCodeParser:
             # Without a message id nothing can be deduplicated; the line itself is the key.
             event_id = make_id("claude-line", _str(get("uuid")) or f"{rec.path}:{rec.pos}")
         session_id, cwd, agent_id, speed = get("sessionId"), get("cwd"), get("agentId"), msg["usage"].get("speed")
-        return new_event(
-            event_id=event_id,
-            tool=self.name,
-            provider=infer_provider(model, "anthropic", message_id),
-            model=model,
-            ts=obj["timestamp"],
-            session_id=session_id if type(session_id) is str and session_id else None,
-            project=cwd if type(cwd) is str and cwd else None,
-            is_sidechain=get("isSidechain") is True,
-            agent_id=agent_id if type(agent_id) is str and agent_id else None,
-            message_id=message_id,
-            request_id=request_id,
-            input_tokens=inp,
-            output_tokens=out,
-            cache_read_tokens=cr,
-            cache_write_5m_tokens=cw5,
-            cache_write_1h_tokens=cw1h,
-            reasoning_tokens=reasoning,
-            web_search_requests=web_search,
-            web_fetch_requests=web_fetch,
-            output_lower_bound=msg.get("stop_reason") is None,
-            speed=speed if type(speed) is str and speed else None,
-            source_path=rec.path,
-            source_offset=rec.pos,
-            rank=rank,
-            copies=copies,
+        return validate_event(
+            {
+                "event_id": event_id,
+                "tool": self.name,
+                "provider": infer_provider(model, "anthropic", message_id),
+                "model": model,
+                "ts": obj["timestamp"],
+                "session_id": session_id if type(session_id) is str and session_id else None,
+                "project": cwd if type(cwd) is str and cwd else None,
+                "is_sidechain": get("isSidechain") is True,
+                "agent_id": agent_id if type(agent_id) is str and agent_id else None,
+                "message_id": message_id,
+                "request_id": request_id,
+                "input_tokens": inp,
+                "output_tokens": out,
+                "cache_read_tokens": cr,
+                "cache_write_5m_tokens": cw5,
+                "cache_write_1h_tokens": cw1h,
+                "reasoning_tokens": reasoning,
+                "web_search_requests": web_search,
+                "web_fetch_requests": web_fetch,
+                "output_lower_bound": msg.get("stop_reason") is None,
+                "speed": speed if type(speed) is str and speed else None,
+                "source_path": rec.path,
+                "source_offset": rec.pos,
+                "rank": rank,
+                "copies": copies,
+            }
         )
 
 
@@ -227,8 +229,10 @@ def _counts(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int, int, i
         inp, out, cr, cache_total = as_int(inp), as_int(out), as_int(cr), as_int(cache_total)
     split = get("cache_creation")
     if type(split) is dict:
-        cw5 = as_int(split.get("ephemeral_5m_input_tokens"))
-        cw1h = as_int(split.get("ephemeral_1h_input_tokens"))
+        cw5 = split.get("ephemeral_5m_input_tokens")
+        cw1h = split.get("ephemeral_1h_input_tokens")
+        if not (type(cw5) is int and type(cw1h) is int):
+            cw5, cw1h = as_int(cw5), as_int(cw1h)
         # The split is what is priced; an unexplained remainder is billed at the 5m rate.
         if cache_total > cw5 + cw1h:
             cw5 += cache_total - cw5 - cw1h
@@ -241,10 +245,9 @@ def _counts(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int, int, i
         web_fetch = as_int(server.get("web_fetch_requests"))
     details = get("output_tokens_details")
     reasoning = as_int(details.get("thinking_tokens")) if type(details) is dict else 0
-    counts = (inp, out, cr, cw5, cw1h, web_search, web_fetch, reasoning)
-    if min(counts) < 0:
+    if inp < 0 or out < 0 or cr < 0 or cw5 < 0 or cw1h < 0 or web_search < 0 or web_fetch < 0 or reasoning < 0:
         raise ValueError("usage: negative token count")
-    return counts
+    return (inp, out, cr, cw5, cw1h, web_search, web_fetch, reasoning)
 
 
 
