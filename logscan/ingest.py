@@ -26,7 +26,7 @@ from logscan.pricing import Pricer
 from logscan.quota.rows import snapshot_row
 from logscan.quota.spool import claim_spool, release_spool
 from logscan.reader import Start, complete_blocks, head_hash, open_binary, read_head, records, start_position
-from logscan.store import Batch, FileState, Store, utcnow
+from logscan.store import Batch, FileState, Store, is_utf8, storable, utcnow
 
 
 @dataclass
@@ -56,6 +56,7 @@ class Summary:
 
 
 ProgressFn = Callable[[int], None]
+UNSTORABLE_NAME = "the file name is not valid UTF-8, so logscan cannot record where it stopped reading; rename the file to have it read"
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this, starting worker processes costs more than it saves
 
 
@@ -230,6 +231,12 @@ class Ingestor:
         """Read whatever is new in one file into the current batch (flushing when it is full)."""
         s = self.summary
         s.files_seen += 1
+        if not is_utf8(path):
+            # Linux allows any bytes in a name; the store holds UTF-8 text only, so such a file
+            # could never be given a read position. Reported (the name with U+FFFD), not read.
+            s.files_unrecognized += 1
+            self._problem(storable(path), 0, "unreadable", UNSTORABLE_NAME, 0, None)
+            return
         try:
             st = st or os.stat(path)
         except FileNotFoundError:

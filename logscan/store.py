@@ -145,13 +145,22 @@ def encode_events(rows: Sequence[tuple[Any, ...]]) -> list[tuple[int, bytes]]:
         try:
             data = orjson.dumps(columns)
         except TypeError:
-            data = orjson.dumps(dict(zip(EVENT_NAMES, zip(*[tuple(map(_utf8, r)) for r in part]))))
+            data = orjson.dumps(dict(zip(EVENT_NAMES, zip(*[tuple(map(storable, r)) for r in part]))))
         out.append((len(part), data))
     return out
 
 
-def _utf8(v: Any) -> Any:
+def storable(v: Any) -> Any:
+    """``v``, with U+FFFD for each lone surrogate when it is a string (DuckDB stores UTF-8 only)."""
     return _SURROGATE.sub("\ufffd", v) if type(v) is str else v
+
+
+def is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass
@@ -400,15 +409,27 @@ class Store:
         if chunks:
             staged = self._stage_event_chunks(chunks)
         if batch.problems:
-            with con.appender("_stg_problems") as ap:
-                ap.append_rows(batch.problems)
+            self._append("_stg_problems", batch.problems)
         if batch.snapshots:
-            with con.appender("_stg_snapshots") as ap:
-                ap.append_rows(batch.snapshots)
+            self._append("_stg_snapshots", batch.snapshots)
         if batch.files:
-            with con.appender("_stg_files") as ap:
-                ap.append_rows([fs.row() for fs in batch.files.values()])
+            self._append("_stg_files", [fs.row() for fs in batch.files.values()])
         return staged
+
+    def _append(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        """Append rows to a staging table. A string with a lone surrogate (an undecodable file name
+        in a reason, say) has no UTF-8 form and makes the appender refuse the batch: then every
+        row is appended again with U+FFFD in its place, rather than failing the commit forever."""
+        con = self.con
+        try:
+            with con.appender(table) as ap:
+                ap.append_rows(rows)
+        except duckdb_module().InvalidInputException:
+            if all(is_utf8(v) for r in rows for v in r if type(v) is str):
+                raise
+            con.execute(f"DELETE FROM {table}")
+            with con.appender(table) as ap:
+                ap.append_rows([tuple(map(storable, r)) for r in rows])
 
     def _stage_event_chunks(self, chunks: Sequence[tuple[int, bytes]]) -> int:
         # One line per chunk, {"k": its place, "c": its columns}, in a private temporary file

@@ -31,6 +31,25 @@ def test_backfill_summary_then_rerun(db: Path) -> None:
     assert summary["new_events"] == 0 and summary["files_unchanged"] == 4 and summary["bytes_read"] == 0
 
 
+def test_an_undecodable_file_name_is_reported_not_fatal(db: Path, tmp_path: Path) -> None:
+    """Linux allows any bytes in a file name; the store holds UTF-8 only. Such a file is reported
+    once (its name with U+FFFD) and the others are read; it used to fail the whole commit."""
+    import os
+    import shutil
+
+    root = tmp_path / "claude"
+    shutil.copytree(TRAPS, root)
+    good = next(root.rglob("*.jsonl"))
+    bad = os.path.join(os.fsencode(good.parent), b"copy-\xff.jsonl")
+    shutil.copy(good, bad)
+    out, _ = run("backfill", str(root), "--json")
+    summary = json.loads(out)
+    assert summary["new_events"] == 6 and summary["files_unrecognized"] == 1 and summary["new_problems"] == 5
+    out, _ = run("query", "SELECT path, kind FROM problems WHERE reason LIKE '%not valid UTF-8%'", "-f", "json")
+    assert json.loads(out) == [{"path": str(good.parent / "copy-\ufffd.jsonl"), "kind": "unreadable"}]
+    assert json.loads(run("backfill", str(root), "--json")[0])["new_problems"] == 0  # reported once
+
+
 def test_backfill_strict_exits_3_on_problems(db: Path) -> None:
     run("backfill", str(TRAPS), "--strict", code=3)
 

@@ -199,6 +199,16 @@ def test_lone_surrogates_are_stored_replaced_not_refused(db: Path) -> None:
         assert s.query("SELECT project FROM events")[1] == [("cwd-\ufffd",)]
 
 
+def test_a_lone_surrogate_in_a_problem_row_does_not_fail_the_commit(db: Path) -> None:
+    from datetime import datetime
+
+    probs = [("/ok", 0, "schema", "fine", 1, "t", 1, datetime(2026, 1, 1)), ("/f-\udcff", 3, "schema", "r \ud800", 1, "t", 1, datetime(2026, 1, 1))]
+    with Store.open(db) as s:
+        assert s.ingest(Batch(problems=probs, files={"/f": fstate("/f", 10)})).new_problems == 2
+        assert s.query('SELECT path, reason FROM problems ORDER BY "offset"')[1] == [("/ok", "fine"), ("/f-\ufffd", "r \ufffd")]
+        assert s.query('SELECT "offset" FROM files')[1] == [(10,)]
+
+
 def test_staging_splits_large_batches_into_chunks(db: Path) -> None:
     from logscan import store
 
