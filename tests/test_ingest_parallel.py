@@ -89,3 +89,21 @@ def test_likely_parallel_counts_only_files_newer_than_the_store(tmp_path: Path, 
     newest = max(st.st_mtime_ns for _, files in found for _, st in files)
     os.utime(db, ns=(newest + 10**9, newest + 10**9))
     assert not likely_parallel(found, db, 2)  # nothing written since the store was
+
+
+def test_the_pool_does_not_spin_while_results_wait(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """multiprocessing.Pool's worker-maintenance thread also waits on the result pipe, so it
+    woke ~30 times per result while each one waited to be read (7,727 wake-ups for 255 files),
+    taking the GIL from the threads that read and commit. logscan's pool wakes it only for a
+    worker's exit and at shutdown."""
+    import multiprocessing.pool as mp_pool
+
+    corpus = tmp_path / "corpus"
+    generate_claude_corpus(corpus, 2.0, seed=5, session_mb=0.05)  # about 30 files: 30 results
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    wakeups: list[int] = []
+    real_wait = mp_pool.Pool._wait_for_updates
+    monkeypatch.setattr(mp_pool.Pool, "_wait_for_updates", staticmethod(lambda *a, **k: wakeups.append(1) or real_wait(*a, **k)))
+    with Store.open(tmp_path / "a.duckdb") as store:
+        s = Ingestor(store, workers=2).run([corpus])
+    assert s.files_read >= 30 and len(wakeups) < 10
