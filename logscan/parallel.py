@@ -165,7 +165,11 @@ def run_parallel(ing: Any, todo: Sequence[tuple[str, os.stat_result]], workers: 
 def _run_tasks(ing: Any, tasks: list[tuple[str, os.stat_result, FileState | None]], workers: int, left: int, tail: float) -> None:
     checkpointed = False
     with _take_pool(workers, ing.host) as pool:
-        for (path, st, prev), (batch, summary) in zip(tasks, pool.imap(_work, tasks, chunksize=1)):
+        results = pool.imap(_work, tasks, chunksize=1)
+        ready = None  # a result taken early (see below)
+        for i, (path, st, prev) in enumerate(tasks):
+            batch, summary = ready if ready is not None else results.next()
+            ready = None
             merge_batch(ing.batch, batch)
             merge_summary(ing.summary, summary)
             for fs in batch.files.values():
@@ -180,4 +184,13 @@ def _run_tasks(ing: Any, tasks: list[tuple[str, os.stat_result, FileState | None
                 checkpointed = True
                 ing.flush()
                 ing.store.checkpoint()
+            if i + 1 == len(tasks):
+                break  # the caller's last flush commits the rest
+            try:
+                # When the next result is already here, take it before committing: the last
+                # results tend to arrive together, and each commit has a fixed cost.
+                ready = results.next(timeout=0)
+                continue
+            except multiprocessing.TimeoutError:
+                pass
             ing._maybe_flush(TAIL_FLUSH_EVENTS)
