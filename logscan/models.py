@@ -13,8 +13,8 @@ No prompt or completion text is ever carried: only counts, ids, models, timestam
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, field_validator
