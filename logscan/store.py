@@ -218,6 +218,7 @@ class Store:
         self.con = con
         self.path = path
         self.read_only = read_only
+        self._staging: set[str] | None = None  # staging tables that may hold rows (None: not made yet)
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False, wait: float = 2.0) -> Store:
@@ -362,6 +363,7 @@ class Store:
             raise ReadOnlyViolation(f"{self.path} is open read-only; import needs the writer.")
         con = self.con
         self._stage(Batch())
+        self._staging = {"_stg_events"}
         staged = con.execute(
             f"""INSERT INTO _stg_events BY NAME SELECT * EXCLUDE (seq) FROM
             (SELECT *, row_number() OVER () AS seq FROM ({select_sql})) {_ONE_PER_ID}""",
@@ -398,12 +400,15 @@ class Store:
         on the way in (the highest rank, the first staged among equals). Returns how many event
         rows were staged."""
         con = self.con
-        con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_events AS SELECT * FROM events LIMIT 0")
-        con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_problems AS SELECT * FROM problems LIMIT 0")
-        con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_files AS SELECT * FROM files LIMIT 0")
-        con.execute("CREATE TEMP TABLE IF NOT EXISTS _stg_snapshots AS SELECT * FROM quota_snapshots LIMIT 0")
-        for t in ("_stg_events", "_stg_problems", "_stg_files", "_stg_snapshots"):
+        if self._staging is None:  # once per connection (temporary tables live as long as it)
+            for t, src in (("_stg_events", "events"), ("_stg_problems", "problems"), ("_stg_files", "files"), ("_stg_snapshots", "quota_snapshots")):
+                con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {t} AS SELECT * FROM {src} LIMIT 0")
+            self._staging = set()
+        for t in self._staging:  # what an earlier batch (or a failed one) left
             con.execute(f"DELETE FROM {t}")
+        # Marked before they are filled, so that rows of a batch that fails are cleared next time.
+        self._staging = {t for t, rows in (("_stg_events", batch.events or batch.event_chunks), ("_stg_problems", batch.problems),
+                                          ("_stg_files", batch.files), ("_stg_snapshots", batch.snapshots)) if rows}
         staged = 0
         chunks = [*batch.event_chunks, *encode_events(batch.events)] if batch.events else batch.event_chunks
         if chunks:

@@ -91,6 +91,10 @@ def test_events_and_offsets_commit_together(db: Path) -> None:
         # nothing of the failed batch is visible: neither the event nor the new offset
         assert s.query("SELECT count(*) FROM events")[1] == [(1,)]
         assert s.query('SELECT "offset" FROM files')[1] == [(10,)]
+        # and nothing of it is left staged for the next batch
+        assert s.ingest(Batch(events=[row(4, 1, 1)], files={"/g": fstate("/g", 5)})).new_events == 1
+        assert s.query("SELECT event_id FROM events ORDER BY 1")[1] == [(1,), (4,)]
+        assert s.query('SELECT path, "offset" FROM files ORDER BY path')[1] == [("/f", 10), ("/g", 5)]
 
 
 def test_problems_are_not_duplicated_on_reread(db: Path) -> None:
