@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
 
 import orjson
+from pydantic import ValidationError
 
 from logscan.models import Event, Problem, Record
 
@@ -71,6 +72,14 @@ def bad_json(rec: Record, exc: Exception) -> Problem:
     # The message of a JSON error names a position, never the line's content.
     reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
     return Problem(path=rec.path, offset=rec.pos, kind="invalid-json", reason=reason, length=len(rec.raw))
+
+
+def render_validation(e: ValidationError) -> str:
+    """A pydantic validation error as "field: message; ...", for a Problem's reason."""
+    # include_input=False: a validation message must never carry the record's content.
+    return "; ".join(
+        f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors(include_input=False, include_url=False)
+    )
 
 
 def schema_problem(rec: Record, reason: str) -> Problem:

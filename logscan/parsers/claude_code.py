@@ -22,7 +22,7 @@ from orjson import loads as _loads
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, validate_event
-from logscan.parsers.base import as_int, load_object, loads, schema_problem
+from logscan.parsers.base import as_int, load_object, loads, render_validation, schema_problem
 from logscan.reader import records
 from logscan.paths import home, xdg_config_home
 from logscan.pricing import infer_provider
@@ -45,13 +45,6 @@ def claude_roots() -> list[Path]:
         if p not in out:
             out.append(p)
     return out
-
-
-def render_validation(e: ValidationError) -> str:
-    # include_input=False: a validation message must never carry the record's content.
-    return "; ".join(
-        f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors(include_input=False, include_url=False)
-    )
 
 
 class ClaudeCodeParser:
@@ -248,7 +241,6 @@ def _counts(usage: dict[str, Any]) -> tuple[int, int, int, int, int, int, int, i
     if inp < 0 or out < 0 or cr < 0 or cw5 < 0 or cw1h < 0 or web_search < 0 or web_fetch < 0 or reasoning < 0:
         raise ValueError("usage: negative token count")
     return (inp, out, cr, cw5, cw1h, web_search, web_fetch, reasoning)
-
 
 
 def _is_limit_notice(obj: dict[str, Any]) -> bool:

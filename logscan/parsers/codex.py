@@ -65,7 +65,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, new_event
-from logscan.parsers.base import as_int, load_object, schema_problem
+from logscan.parsers.base import as_int, load_object, render_validation, schema_problem
 from logscan.paths import home
 from logscan.pricing import infer_provider
 from logscan.quota.ratelimits import codex_rate_limits
@@ -260,12 +260,9 @@ class CodexParser:
                 rank=RANK_TOP - min(int(state.get("depth", 0)), RANK_TOP),
             )
         except ValidationError as e:
-            reason = "; ".join(
-                f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors(include_input=False, include_url=False)
-            )
-            yield schema_problem(rec, reason)
+            yield schema_problem(rec, render_validation(e))
         except (ValueError, TypeError) as e:
-            yield schema_problem(rec, str(e)[:300])
+            yield schema_problem(rec, str(e))
 
 
 def _thread_from_path(path: str) -> str | None:

@@ -73,7 +73,7 @@ import orjson
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, Record, make_id, new_event
-from logscan.parsers.base import as_int, loads
+from logscan.parsers.base import as_int, loads, render_validation
 from logscan.paths import xdg_data_home
 from logscan.pricing import infer_provider
 
@@ -404,8 +404,7 @@ class OpenCodeParser:
                 return  # a first write (tokens still zero) or a call that billed nothing
             ev = self._event(rec, obj, data, counted, len(steps), latest)
         except ValidationError as e:
-            reason = "; ".join(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors(include_input=False, include_url=False))
-            yield Problem(path=where, offset=rec.pos, kind="schema", reason=reason[:300])
+            yield Problem(path=where, offset=rec.pos, kind="schema", reason=render_validation(e)[:300])
             return
         except (ValueError, TypeError) as e:
             yield Problem(path=where, offset=rec.pos, kind="schema", reason=str(e)[:300])
