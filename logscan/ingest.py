@@ -410,9 +410,10 @@ class Ingestor:
             else:
                 self._problem(item.path, item.offset, item.kind, item.reason, item.length, parser)
 
-    def _event(self, ev: Event, now: datetime | None = None) -> None:
+    def _event(self, ev: Event, now: datetime) -> None:
         d = ev.__dict__  # the validated field values (this runs once per event)
-        p = self.pricer.price(
+        pricer = self.pricer
+        p = pricer.price(
             d["provider"],
             d["model"],
             d["ts"],
@@ -427,7 +428,7 @@ class Ingestor:
         s = self.summary
         s.usage_records += d["copies"]
         s.by_tool[d["tool"]] += d["copies"]
-        self.batch.events.append(event_row(ev, p.cost_usd, p.status, p.priced_model, self.pricer.version, self.host, now))
+        self.batch.events.append(event_row(ev, p.cost_usd, p.status, p.priced_model, pricer.version, self.host, now))
 
     def _problem(self, path: str, offset: int, kind: str, reason: str, length: int, parser: Parser | None) -> None:
         self.batch.problems.append(
