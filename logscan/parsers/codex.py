@@ -268,5 +268,3 @@ class CodexParser:
 def _thread_from_path(path: str) -> str | None:
     m = _UUID_AT_END.search(path)
     return m.group(1) if m else None
-
-

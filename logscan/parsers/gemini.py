@@ -117,7 +117,6 @@ def resolve_project(project_dir: Path) -> str | None:
     return None
 
 
-
 class _Base:
     """What the two Gemini parsers share: roots, project lookup, and turning one message write
     into an event."""
