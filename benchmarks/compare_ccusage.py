@@ -7,7 +7,7 @@
 Steps, each a separate process so wall time includes start-up and peak RSS is that process's
 (``resource.getrusage(RUSAGE_CHILDREN)`` measured in a fresh wrapper per step):
 
-1. generate the corpus with ``logscan.bench.generate_claude_corpus`` (which knows the true totals);
+1. generate the corpus with ``benchmarks.bench.generate_claude_corpus`` (which knows the true totals);
 2. ``logscan backfill CORPUS`` into a fresh store (first ingest);
 3. ``logscan report daily -f json`` on the ingested store, several times (median reported);
 4. ``ccusage claude daily --json --offline`` with ``CLAUDE_CONFIG_DIR`` pointed at the corpus, when
@@ -34,7 +34,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from logscan.bench import generate_claude_corpus  # noqa: E402
+from benchmarks.bench import generate_claude_corpus  # noqa: E402
 
 _WRAP = (
     "import json, resource, subprocess, sys, time, os\n"
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = [measure(logscan_cmd("report", "daily", "--tz", a.tz, "-f", "json"), env) for _ in range(a.report_runs)]
         rep = json.loads(runs[-1]["out"])
         ls_tot = totals_logscan(rep)
-        from logscan.report import report as _report  # in-process: the query alone, without start-up
+        from logscan.reports.report import report as _report  # in-process: the query alone, without start-up
 
         import time
 

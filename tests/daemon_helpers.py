@@ -77,7 +77,7 @@ class DaemonProc:
         )
 
     def wait_ready(self, timeout: float = 20.0) -> None:
-        from logscan.client import NoDaemon, daemon_status
+        from logscan.service.client import NoDaemon, daemon_status
 
         def ready() -> bool:
             if self.p.poll() is not None:

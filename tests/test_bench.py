@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from logscan import bench
+from benchmarks import bench
 
 
 def test_bench_small_corpora_match_their_truth(tmp_path: Path) -> None:

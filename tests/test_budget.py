@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from test_report_helpers import build_store, event_row
 
-from logscan import budget as bud
+from logscan.reports import budget as bud
 from logscan.cli import cli
-from logscan.hooks import AFTER_FLUSH
-from logscan.store import Store
+from logscan.ingest.hooks import AFTER_FLUSH
+from logscan.store.store import Store
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def no_desktop(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_hook_is_registered() -> None:
-    assert "logscan.budget:check" in AFTER_FLUSH
+    assert "logscan.reports.budget:check" in AFTER_FLUSH
 
 
 def test_period_start_in_zone() -> None:
@@ -62,7 +62,7 @@ def test_fires_once_per_period_via_exec(db: Path, tmp_path: Path, no_desktop: No
 
 
 def bud_batch(rows: list) -> object:  # noqa: ANN001
-    from logscan.store import Batch
+    from logscan.store.store import Batch
 
     return Batch(events=rows)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from daemon_helpers import DaemonProc, line, truth, wait_for, write_lines
 
-from logscan.client import NoDaemon, daemon_query, daemon_status, run_query
+from logscan.service.client import NoDaemon, daemon_query, daemon_status, run_query
 from logscan.errors import QueryError, ReadOnlyViolation
 
 pytestmark = pytest.mark.slow
@@ -288,7 +288,7 @@ def test_query_output_is_identical_with_and_without_the_daemon(env: Path, tmp_pa
         # The daemon holds the write lock, so a direct read-only open would fail: this went
         # over the socket, and without importing duckdb, pydantic or watchdog.
         code = (
-            "import sys, os; from pathlib import Path; from logscan.client import daemon_query;"
+            "import sys, os; from pathlib import Path; from logscan.service.client import daemon_query;"
             "daemon_query(Path(os.environ['LOGSCAN_DB']), 'SELECT 1');"
             "print(sorted(m for m in ('duckdb', 'pydantic', 'watchdog') if m in sys.modules))"
         )

@@ -19,10 +19,12 @@ from pathlib import Path
 import pytest
 from daemon_helpers import truth, wait_for, write_lines
 
-from logscan.client import NoDaemon, daemon_query, daemon_write, decode_value, encode_value, run_query, run_write
-from logscan.daemon import CALLS, Daemon, KeyValueFormatter
+from logscan.service.client import NoDaemon, daemon_query, daemon_write, run_query, run_write
+from logscan.service.protocol import decode_value, encode_value
+from logscan.service.calls import CALLS
+from logscan.service.daemon import Daemon, KeyValueFormatter
 from logscan.errors import LogscanError
-from logscan.sdnotify import Notifier
+from logscan.service.sdnotify import Notifier
 
 
 @pytest.fixture
@@ -109,8 +111,8 @@ def test_write_calls_run_in_the_daemon_and_without_it(tmp_path: Path, short_sock
     d.start()
     try:
         wait_for(lambda: d.initial_scan_done, 10, "the initial scan")
-        assert "logscan.daemon:mark_files_missing" in CALLS
-        assert run_write(db, "logscan.daemon:mark_files_missing", {"paths": [str(f)]}) == 1
+        assert "logscan.service.calls:mark_files_missing" in CALLS
+        assert run_write(db, "logscan.service.calls:mark_files_missing", {"paths": [str(f)]}) == 1
         _, rows = run_query(db, "SELECT missing_since IS NOT NULL FROM files WHERE path = ?", [str(f)])
         assert rows == [(True,)]
         with pytest.raises(LogscanError, match="not a write the daemon runs"):
@@ -123,7 +125,7 @@ def test_write_calls_run_in_the_daemon_and_without_it(tmp_path: Path, short_sock
         d.shutdown()
     with pytest.raises(LogscanError, match="not a write the daemon runs"):
         run_write(db, "os:remove", {"path": "/tmp/x"})
-    assert run_write(db, "logscan.daemon:mark_files_missing", {"paths": []}) == 0  # no daemon: runs here
+    assert run_write(db, "logscan.service.calls:mark_files_missing", {"paths": []}) == 0  # no daemon: runs here
     _, rows = run_query(db, "SELECT count(*), sum(input_tokens), sum(output_tokens) FROM events")
     assert rows[0] == truth(range(2))
 

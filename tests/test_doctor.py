@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from test_report_helpers import build_store, event_row
 
 from logscan.cli import cli
-from logscan.doctor import check_store, run_checks
-from logscan.store import Store
+from logscan.service.doctor import check_store, run_checks
+from logscan.store.store import Store
 
 
 def by_check(findings: list) -> dict[str, list]:  # noqa: ANN001

@@ -35,7 +35,7 @@ def test_report_and_query_skip_the_duckdb_python_layer(tmp_path) -> None:  # typ
     db = tmp_path / "x.duckdb"
     env = {**os.environ, "LOGSCAN_DATA_DIR": str(tmp_path), "LOGSCAN_DB": str(db)}
     env.pop("LOGSCAN_SOCKET", None)
-    from logscan.store import Store
+    from logscan.store.store import Store
 
     Store.open(db).close()  # an empty, migrated store
     for args in (["report", "daily", "-f", "json"], ["query", "SELECT count(*) FROM events"]):

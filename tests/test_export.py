@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from test_report_helpers import build_store, event_row, synthetic_rows
 
 from logscan.cli import cli
-from logscan.client import run_query
-from logscan.export import apply_retention, export_events, import_file, parse_retention, set_retention
-from logscan.report import report
-from logscan.store import Store
+from logscan.service.client import run_query
+from logscan.store.export import apply_retention, export_events, import_file, parse_retention, set_retention
+from logscan.reports.report import report
+from logscan.store.store import Store
 
 TOTALS = (
     "SELECT count(*), count(DISTINCT event_id), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), "

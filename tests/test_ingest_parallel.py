@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import logscan.ingest as ingest_mod
-from logscan.bench import generate_claude_corpus
-from logscan.ingest import Ingestor
-from logscan.store import Store
+import logscan.ingest.ingestor as ingest_mod
+from benchmarks.bench import generate_claude_corpus
+from logscan.ingest.ingestor import Ingestor
+from logscan.store.store import Store
 
 TRAPS = Path(__file__).parent / "fixtures" / "claude-code" / "traps"
 COLS = "event_id, tool, model, ts, input_tokens, output_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cost_usd, source_path, source_offset"
@@ -44,15 +44,15 @@ def test_parallel_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_prestarted_workers_are_used_and_store_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import logscan.parallel as par
+    import logscan.ingest.parallel as par
 
     corpus = tmp_path / "corpus"
     generate_claude_corpus(corpus, 1.0, seed=3, session_mb=0.2)
     monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
     made: list[int] = []
     real_new_pool = par._new_pool
-    monkeypatch.setattr(par, "_new_pool", lambda w, h: made.append(w) or real_new_pool(w, h))
-    par.prestart(2, "h1")
+    monkeypatch.setattr(par, "_new_pool", lambda w, h, f: made.append(w) or real_new_pool(w, h, f))
+    par.prestart(2, "h1", Ingestor)
     assert made == [2]
     with Store.open(tmp_path / "pre.duckdb") as store:
         Ingestor(store, workers=2, host="h1").run([corpus])
@@ -61,13 +61,13 @@ def test_prestarted_workers_are_used_and_store_the_same(tmp_path: Path, monkeypa
         Ingestor(store, workers=1, host="h1").run([corpus])
     assert snapshot(tmp_path / "pre.duckdb") == snapshot(tmp_path / "serial.duckdb")
     # a pool started for another host or size is not used (its workers would stamp the wrong host)
-    par.prestart(2, "other")
+    par.prestart(2, "other", Ingestor)
     with Store.open(tmp_path / "third.duckdb") as store:
         Ingestor(store, workers=2, host="h1").run([corpus])
     assert made == [2, 2, 2] and par._PRESTARTED is None
     with Store.open(tmp_path / "third.duckdb", read_only=True) as s:
         assert s.query("SELECT DISTINCT host FROM events")[1] == [("h1",)]
-    par.prestart(2, "unused")
+    par.prestart(2, "unused", Ingestor)
     par._drop_prestarted()  # what exit does with a pool nobody took
     assert par._PRESTARTED is None
 
@@ -75,7 +75,7 @@ def test_prestarted_workers_are_used_and_store_the_same(tmp_path: Path, monkeypa
 def test_likely_parallel_counts_only_files_newer_than_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    from logscan.ingest import discover, likely_parallel
+    from logscan.ingest.ingestor import discover, likely_parallel
 
     corpus = tmp_path / "corpus"
     generate_claude_corpus(corpus, 0.5, seed=4, session_mb=0.1)

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from logscan.cli import cli
-from logscan.ingest import Ingestor
+from logscan.ingest.ingestor import Ingestor
 from logscan.models import Event, Problem, Record
-from logscan.parsers.claude_code import ClaudeCodeParser
-from logscan.store import Store
+from logscan.sources.parsers.claude_code import ClaudeCodeParser
+from logscan.store.store import Store
 
 JQ_TRUTH = r"""
 [ .[] | select(.type=="assistant" and (.message.usage|type)=="object" and .message.model != "<synthetic>")

@@ -25,11 +25,11 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logscan.ingest import Ingestor, default_roots
+from logscan.ingest.ingestor import Ingestor, default_roots
 from logscan.models import Event, Problem, Record
-from logscan.parsers import PARSERS, parser_for
-from logscan.parsers.codex import CodexParser
-from logscan.store import Store
+from logscan.sources.parsers import PARSERS, parser_for
+from logscan.sources.parsers.codex import CodexParser
+from logscan.store.store import Store
 
 JQ_TRUTH = r"""
 def tup(u): [u.input_tokens//0, u.cached_input_tokens//0, u.output_tokens//0, u.reasoning_output_tokens//0];

@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logscan.ingest import Ingestor
+from logscan.ingest.ingestor import Ingestor
 from logscan.models import Event, Problem, Record
-from logscan.parsers import PARSERS, parser_for
-from logscan.parsers.gemini import gemini_roots, resolve_project
-from logscan.reader import records
-from logscan.store import Store
+from logscan.sources.parsers import PARSERS, parser_for
+from logscan.sources.parsers.gemini import gemini_roots, resolve_project
+from logscan.sources.reader import records
+from logscan.store.store import Store
 
 FIX = Path(__file__).parent / "fixtures" / "gemini"
 HOME = FIX / "home" / ".gemini"

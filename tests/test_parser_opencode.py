@@ -21,11 +21,11 @@ import pytest
 from click.testing import CliRunner
 
 from logscan.cli import cli
-from logscan.ingest import Ingestor, Summary, default_roots
+from logscan.ingest.ingestor import Ingestor, Summary, default_roots
 from logscan.models import Event, Problem, Record, make_id
-from logscan.parsers import get_parser, parser_for
-from logscan.parsers.opencode import LOOKBACK_MS, OpenCodeParser
-from logscan.store import Store
+from logscan.sources.parsers import get_parser, parser_for
+from logscan.sources.parsers.opencode import LOOKBACK_MS, OpenCodeParser
+from logscan.store.store import Store
 
 FIX = Path(__file__).parent / "fixtures" / "opencode"
 PARSER = OpenCodeParser()
@@ -381,6 +381,6 @@ def test_cli_backfill_end_to_end(isolated: Path) -> None:
 
 @pytest.mark.parametrize("name", ["opencode.db", "opencode-dev.db"])
 def test_db_names_match_patterns(name: str) -> None:
-    from logscan.parsers.base import matches
+    from logscan.sources.parsers.base import matches
 
     assert matches(f"/home/u/.local/share/opencode/{name}", PARSER.patterns)

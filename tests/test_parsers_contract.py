@@ -7,7 +7,7 @@ import re
 import pytest
 
 from logscan.models import Event, Problem, Record
-from logscan.parsers import PARSERS, get_parser, parser_for
+from logscan.sources.parsers import PARSERS, get_parser, parser_for
 from logscan.errors import UnknownParser
 
 

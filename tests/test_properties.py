@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logscan.models import Event, Problem, QuotaSnapshot
-from logscan.parsers.claude_code import ClaudeCodeParser
-from logscan.reader import complete_blocks, records
+from logscan.sources.parsers.claude_code import ClaudeCodeParser
+from logscan.sources.reader import complete_blocks, records
 
 REAL = Path(__file__).parent / "fixtures" / "claude-code" / "real"
 TRAPS = Path(__file__).parent / "fixtures" / "claude-code" / "traps" / "projects" / "-home-u-proj"

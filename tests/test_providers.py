@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from logscan.cli import cli
 from logscan.pricing import Pricer, infer_provider
-from logscan.store import Store
+from logscan.store.store import Store
 
 FIX = Path(__file__).parent / "fixtures" / "claude-code" / "zai"
 SESSION = "5a1e0000-2a1b-4c3d-8e9f-0000000000a1"

@@ -24,7 +24,7 @@ def run(args: list[str], stdin: str | None = None):
 
 
 def count(db: Path) -> int:
-    from logscan.store import Store
+    from logscan.store.store import Store
 
     if not db.exists():
         return 0
@@ -59,8 +59,8 @@ def test_ingest_only_takes_stdin() -> None:
 
 
 def _store(db: Path, snaps: list[QuotaSnapshot], events: list[Event]) -> None:
-    from logscan.ingest import event_row
-    from logscan.store import Batch, Store
+    from logscan.ingest.ingestor import event_row
+    from logscan.store.store import Batch, Store
 
     with Store.open(db) as s:
         s.ingest(Batch(events=[event_row(e, e.input_tokens * 1e-5, "priced", e.model, "test", "h") for e in events],
@@ -112,10 +112,10 @@ def test_forecast(db: Path) -> None:
 
 
 def test_spool_is_imported_on_the_next_commit(db: Path, tmp_path: Path) -> None:
-    from logscan.ingest import Ingestor
+    from logscan.ingest.ingestor import Ingestor
     from logscan.quota import spool
     from logscan.quota.statusline import extract
-    from logscan.store import Store
+    from logscan.store.store import Store
 
     spool.append(extract({"rate_limits": {"five_hour": {"used_percentage": 12, "resets_at": 1790000000}}}, 1789990000.0))
     assert os.path.exists(spool.spool_path())
@@ -138,7 +138,7 @@ def test_statusline_line_and_cache(db: Path) -> None:
     assert r.stdout.startswith("Opus · $1.25 session · 5h 23% (") and "wk 41%" in r.stdout
     # After a commit the cache gives today's cost instead of the session's.
     from logscan.quota.cache import write_cache
-    from logscan.store import Store
+    from logscan.store.store import Store
 
     _store(db, [], [Event(event_id=1, tool="claude-code", provider="anthropic", model="m", ts=datetime.now(timezone.utc), input_tokens=300_000, source_path="p", source_offset=0)])
     with Store.open(db) as s:

@@ -136,8 +136,8 @@ def test_fuzz_structured_never_raise(v: object) -> None:
 
 
 def _backfill(root: Path, db: Path) -> list[tuple]:
-    from logscan.ingest import Ingestor
-    from logscan.store import Store
+    from logscan.ingest.ingestor import Ingestor
+    from logscan.store.store import Store
 
     with Store.open(db) as s:
         Ingestor(s).run([root])

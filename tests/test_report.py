@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from test_report_helpers import as_dicts, build_store, event_row, synthetic_rows
 
 from logscan.cli import cli
-from logscan.client import run_query
-from logscan.report import METRICS, Filters, ReportError, group_blocks, parse_bound, report, resolve_zone
+from logscan.service.client import run_query
+from logscan.reports.report import METRICS, Filters, ReportError, group_blocks, parse_bound, report, resolve_zone
 
 ZONES = ["UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham", "America/St_Johns"]
 
@@ -79,7 +79,7 @@ def check(rep_rows: list[tuple[Any, ...]], keys: int, expected: dict[tuple[Any, 
 def fast(store: Path) -> Any:
     """One read-only connection for the many parametrized reports (run_query opens the file per
     call; the CLI tests below go that way)."""
-    from logscan.store import Store
+    from logscan.store.store import Store
 
     st = Store.open(store, read_only=True)
     yield lambda db, sql, params=None: st.query(sql, params)

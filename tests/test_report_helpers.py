@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from logscan.store import EVENT_NAMES, Batch, Store
+from logscan.store.store import EVENT_NAMES, Batch, Store
 
 TOOLS = ["claude-code", "codex", "gemini-cli"]
 MODELS = ["claude-opus-4-6", "claude-sonnet-4-5", "gpt-5-codex", "no-such-model"]

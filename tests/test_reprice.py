@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from logscan.cli import cli
-from logscan.store import Store
+from logscan.store.store import Store
 
 ZAI = Path(__file__).parent / "fixtures" / "claude-code" / "zai"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from logscan import service
+from logscan.service import units as service
 from logscan.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from logscan.cli import cli
 from logscan.commands.sources import OTHER, source_rows
-from logscan.parsers import PARSERS
+from logscan.sources.parsers import PARSERS
 from logscan.paths import xdg_config_home
 
 FIX = Path(__file__).parent / "fixtures"
@@ -108,9 +108,9 @@ def test_data_from_outside_the_default_roots_has_its_own_row(isolated: Path, tmp
 
 def test_reads_go_through_run_query(homes: Path, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # run_query is the one door to the store: through the daemon when it runs, read-only on disk
-    # otherwise (logscan.client).
+    # otherwise (logscan.service.client).
     backfill()
-    import logscan.client as client
+    import logscan.service.client as client
 
     calls: list[str] = []
     real = client.run_query

@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from logscan.errors import MigrationError, NoDatabase, ReadOnlyViolation
-from logscan.migrations import EVENT_COLUMNS, MIGRATIONS, migrate
-from logscan.store import EVENT_NAMES, Batch, FileState, Store
+from logscan.store.migrations import EVENT_COLUMNS, MIGRATIONS, migrate
+from logscan.store.store import EVENT_NAMES, Batch, FileState, Store
 
 NOW = datetime(2026, 3, 1, 12, 0, 0)
 
@@ -214,7 +214,7 @@ def test_a_lone_surrogate_in_a_problem_row_does_not_fail_the_commit(db: Path) ->
 
 
 def test_staging_splits_large_batches_into_chunks(db: Path) -> None:
-    from logscan import store
+    from logscan.store import store
 
     rows = [row(i, i, i) for i in range(store.CHUNK_ROWS * 2 + 5)] + [row(7, 1, 1), row(8, 10**6, 1)]
     assert [n for n, _ in store.encode_events(rows)] == [store.CHUNK_ROWS, store.CHUNK_ROWS, 7]

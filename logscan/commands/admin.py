@@ -29,9 +29,9 @@ def budget(ctx: click.Context, zone: str | None, fmt: str, no_headers: bool) -> 
     """
     if ctx.invoked_subcommand is not None:
         return
-    from logscan.budget import STANDING_COLUMNS, load_budgets, settings_path, standing
-    from logscan.client import run_query
-    from logscan.report import resolve_zone
+    from logscan.reports.budget import STANDING_COLUMNS, load_budgets, settings_path, standing
+    from logscan.service.client import run_query
+    from logscan.reports.report import resolve_zone
 
     budgets = load_budgets()
     if not budgets:
@@ -53,7 +53,7 @@ def budget_set(period: str, amount: float, tool: str | None, exec_cmd: str | Non
     \b
     logscan budget set weekly 100 --tool codex
     """
-    from logscan.budget import set_budget, settings_path
+    from logscan.reports.budget import set_budget, settings_path
 
     b = set_budget(period, amount, tool, exec_cmd)
     say(f"{b.period} budget{' for ' + b.tool if b.tool else ''}: ${b.amount_usd:,.2f} (saved in {settings_path()}; the daemon picks it up)")
@@ -68,7 +68,7 @@ def budget_rm(period: str, tool: str | None) -> None:
     \b
     logscan budget rm monthly --tool claude-code
     """
-    from logscan.budget import remove_budget
+    from logscan.reports.budget import remove_budget
 
     if not remove_budget(period, tool):
         raise click.ClickException(f"No {period} budget{' for ' + tool if tool else ''} is set. See 'logscan budget'.")
@@ -92,15 +92,15 @@ def export(ctx: click.Context, fmt: str | None, since: str | None, zone: str | N
     """
     import socket
 
-    from logscan.export import format_of, write_call
-    from logscan.report import parse_bound, resolve_zone
+    from logscan.store.export import format_of, write_call
+    from logscan.reports.report import parse_bound, resolve_zone
 
     if out is None:
         fmt = fmt or "parquet"
         out = Path(f"logscan-export-{socket.gethostname()}-{datetime.now():%Y%m%d}.{fmt}")
     fmt = format_of(out, fmt) if fmt is None else fmt
     bound = parse_bound(since, resolve_zone(zone)) if since else None
-    res = write_call(db_path(ctx), "logscan.export:export_events", {"path": str(out.resolve()), "fmt": fmt, "since": bound})
+    res = write_call(db_path(ctx), "logscan.store.export:export_events", {"path": str(out.resolve()), "fmt": fmt, "since": bound})
     say(f"exported {res['events']:,} events to {res['path']} ({res['bytes'] / 1e6:,.1f} MB, {res['format']})")
 
 
@@ -117,9 +117,9 @@ def import_cmd(ctx: click.Context, file: Path, fmt: str | None) -> None:
     \b
     logscan import laptop.parquet
     """
-    from logscan.export import format_of, write_call
+    from logscan.store.export import format_of, write_call
 
-    res = write_call(db_path(ctx), "logscan.export:import_file", {"path": str(file.resolve()), "fmt": format_of(file, fmt)})
+    res = write_call(db_path(ctx), "logscan.store.export:import_file", {"path": str(file.resolve()), "fmt": format_of(file, fmt)})
     say(f"read {res['rows']:,} rows from {file}: {res['new_events']:,} new events, {res['updated_events']:,} updated"
         + (f", {res['sidechain_replays_dropped']:,} sidechain replays dropped" if res["sidechain_replays_dropped"] else "")
         + (f" (ignored unknown columns: {', '.join(res['ignored_columns'])})" if res["ignored_columns"] else ""))
@@ -137,9 +137,9 @@ def prune(ctx: click.Context, before: str, zone: str | None, yes: bool) -> None:
     logscan prune --before 2025-01-01 --yes
     logscan prune --before 400d
     """
-    from logscan.client import run_query
-    from logscan.export import write_call
-    from logscan.report import parse_bound, resolve_zone
+    from logscan.service.client import run_query
+    from logscan.store.export import write_call
+    from logscan.reports.report import parse_bound, resolve_zone
 
     cut = parse_bound(before, resolve_zone(zone))
     db = db_path(ctx)
@@ -149,7 +149,7 @@ def prune(ctx: click.Context, before: str, zone: str | None, yes: bool) -> None:
         return
     if not yes and not click.confirm(f"Delete {n:,} events before {cut:%Y-%m-%d %H:%M} UTC from {db}?", err=True):
         raise click.ClickException("Nothing deleted. Pass --yes to prune without asking.")
-    res = write_call(db, "logscan.export:prune_events", {"before": cut})
+    res = write_call(db, "logscan.store.export:prune_events", {"before": cut})
     say(f"deleted {res['deleted']:,} events before {cut:%Y-%m-%d %H:%M} UTC")
 
 
@@ -167,7 +167,7 @@ def retention(ctx: click.Context, span: str | None, apply_now: bool) -> None:
     logscan retention off
     logscan retention --apply
     """
-    from logscan.export import retention_cutoff, retention_days, set_retention, write_call
+    from logscan.store.export import retention_cutoff, retention_days, set_retention, write_call
 
     days = set_retention(span) if span else retention_days()
     if span:
@@ -177,7 +177,7 @@ def retention(ctx: click.Context, span: str | None, apply_now: bool) -> None:
     if apply_now:
         if not days:
             raise click.ClickException("No retention is set; set one first, e.g. 'logscan retention 400d'.")
-        res = write_call(db_path(ctx), "logscan.export:prune_events", {"before": retention_cutoff(days)})
+        res = write_call(db_path(ctx), "logscan.store.export:prune_events", {"before": retention_cutoff(days)})
         say(f"deleted {res['deleted']:,} events older than {days} days")
 
 
@@ -194,7 +194,7 @@ def doctor(ctx: click.Context, fmt: str, no_headers: bool, strict: bool) -> None
     logscan doctor
     logscan doctor -f json
     """
-    from logscan.doctor import COLUMNS, run_checks
+    from logscan.service.doctor import COLUMNS, run_checks
 
     findings = run_checks(db_path(ctx), now=datetime.now(timezone.utc))
     emit(COLUMNS, [f.row() for f in findings], fmt, no_headers)

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from logscan.output import FORMATS, write_rows
+from logscan.reports.output import FORMATS, write_rows
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -30,8 +30,8 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
     logscan backfill ~/.claude
     logscan backfill ~/old-laptop/.claude/projects --json
     """
-    from logscan.ingest import Ingestor, default_roots, default_workers, discover, likely_parallel
-    from logscan.store import Store
+    from logscan.ingest.ingestor import Ingestor, default_roots, default_workers, discover, likely_parallel
+    from logscan.store.store import Store
 
     roots = [p.expanduser() for p in paths] if paths else default_roots()
     missing = [r for r in roots if not r.exists()]
@@ -46,9 +46,9 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
         found = discover(roots)
         workers, host = default_workers(), socket.gethostname()
         if likely_parallel(found, db, workers):
-            from logscan.parallel import prestart
+            from logscan.ingest.parallel import prestart
 
-            prestart(workers, host)  # the workers load while the store opens
+            prestart(workers, host, Ingestor)  # the workers load while the store opens
         with Store.open(db) as store:
             ing = Ingestor(store, workers=workers, host=host)  # the same host: the prestarted pool is used
             todo, new_bytes = ing.plan(roots, found)
@@ -67,7 +67,7 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
                 summary = ing.run_planned(todo)
             if summary.new_events or summary.updated_events:
                 # what the daemon runs after its commits: statusline cache, budgets, retention
-                from logscan.hooks import after_flush
+                from logscan.ingest.hooks import after_flush
 
                 after_flush(store)
     if as_json:
@@ -120,7 +120,7 @@ def _backfill_via_daemon(db: Path, roots: list[Path]) -> Any:
     """The daemon's summary of a backfill it ran, or None when no daemon serves this database."""
     from types import SimpleNamespace
 
-    from logscan.client import NoDaemon, daemon_write
+    from logscan.service.client import NoDaemon, daemon_write
 
     try:
         res = daemon_write(db, "backfill", {"paths": [str(r.absolute()) for r in roots if r.exists()]})
@@ -142,7 +142,7 @@ def query(ctx: click.Context, sql: str, fmt: str, no_headers: bool) -> None:
     logscan query "SELECT * FROM sessions ORDER BY cost_usd DESC LIMIT 10" -f json
     echo "SELECT count(*) FROM events" | logscan query -
     """
-    from logscan.client import run_query
+    from logscan.service.client import run_query
 
     if sql == "-":
         sql = sys.stdin.read()
@@ -161,7 +161,7 @@ def problems(ctx: click.Context, limit: int, path_like: str | None, fmt: str, no
     The offending bytes are never stored (they may hold prompts); open the file at the offset
     to look, e.g. tail -c +$((OFFSET+1)) FILE | head -1.
     """
-    from logscan.client import run_query
+    from logscan.service.client import run_query
 
     sql = 'SELECT path, "offset", kind, reason, length, tool, recorded_at FROM problems'
     params: list[object] = []
@@ -182,7 +182,7 @@ def problems(ctx: click.Context, limit: int, path_like: str | None, fmt: str, no
 @click.pass_context
 def schema(ctx: click.Context, fmt: str, no_headers: bool) -> None:
     """Tables, views and columns you can query."""
-    from logscan.client import run_query
+    from logscan.service.client import run_query
 
     columns, rows = run_query(
         db_path(ctx),
@@ -198,7 +198,7 @@ def schema(ctx: click.Context, fmt: str, no_headers: bool) -> None:
 @format_option
 def parsers_cmd(fmt: str, no_headers: bool) -> None:
     """The parsers logscan has, what they read and where they look by default."""
-    from logscan.parsers import PARSERS
+    from logscan.sources.parsers import PARSERS
 
     rows = [
         (p.name, p.version, p.reader, " ".join(p.patterns), " ".join(str(r) for r in p.default_roots()))
@@ -220,7 +220,7 @@ def reprice(ctx: click.Context, everything: bool) -> None:
     logscan reprice
     logscan reprice --all
     """
-    from logscan.client import run_write
+    from logscan.service.client import run_write
 
-    res = run_write(db_path(ctx), "logscan.reprice:reprice_store", {"everything": everything})
+    res = run_write(db_path(ctx), "logscan.store.reprice:reprice_store", {"everything": everything})
     click.echo(f"repriced {res['repriced']:,} events: {res['priced']:,} priced, {res['unpriced']:,} still without a price")

@@ -39,7 +39,7 @@ def daemon(
     """
     import logging
 
-    from logscan.daemon import Daemon, setup_logging
+    from logscan.service.daemon import Daemon, setup_logging
 
     setup_logging(logging.DEBUG if verbose else logging.INFO)
     d = Daemon(
@@ -65,7 +65,7 @@ def service() -> None:
 @click.pass_context
 def service_install(ctx: click.Context, no_start: bool) -> None:
     """Write the user unit (or launchd agent) that runs 'logscan daemon', then enable and start it."""
-    from logscan.service import install
+    from logscan.service.units import install
 
     db = ctx.find_root().params.get("db")
     for line in install(db=Path(db).expanduser().absolute() if db else None, start=not no_start):
@@ -75,7 +75,7 @@ def service_install(ctx: click.Context, no_start: bool) -> None:
 @service.command("uninstall")
 def service_uninstall() -> None:
     """Stop the service and remove its unit file. The database is kept."""
-    from logscan.service import uninstall
+    from logscan.service.units import uninstall
 
     for line in uninstall():
         click.echo(line)
@@ -84,7 +84,7 @@ def service_uninstall() -> None:
 @service.command("status")
 def service_status() -> None:
     """Whether the unit is installed and running, and where its logs are."""
-    from logscan.service import status
+    from logscan.service.units import status
 
     for line in status():
         click.echo(line)
@@ -100,7 +100,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     logscan status
     logscan status --json | jq .lag_s
     """
-    from logscan.client import NoDaemon, daemon_status
+    from logscan.service.client import NoDaemon, daemon_status
     from logscan.paths import socket_path
 
     db = db_path(ctx)
@@ -124,7 +124,7 @@ def _db_facts(db: Path) -> dict[str, Any]:
     from datetime import timedelta
 
     from logscan.errors import LogscanError
-    from logscan.store import Store, utcnow
+    from logscan.store.store import Store, utcnow
 
     try:
         with Store.open(db, read_only=True) as store:

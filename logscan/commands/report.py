@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from logscan.commands.common import db_path, format_option, say
-from logscan.output import write_rows, write_table
+from logscan.reports.output import write_rows, write_table
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +34,7 @@ def filter_options(fn: F) -> F:
 
 
 def _filters(zone: str | None, since: str | None, until: str | None, tools: tuple[str, ...], projects: tuple[str, ...], models: tuple[str, ...]) -> Any:
-    from logscan.report import Filters, parse_bound, resolve_zone
+    from logscan.reports.report import Filters, parse_bound, resolve_zone
 
     z = resolve_zone(zone)
     return z, Filters(
@@ -70,7 +70,7 @@ def _time_report(kind: str) -> click.Command:
     @click.pass_context
     def cmd(ctx: click.Context, since: str | None, until: str | None, zone: str | None, tools: tuple[str, ...],
             projects: tuple[str, ...], models: tuple[str, ...], by: str | None, chart: bool, fmt: str, no_headers: bool) -> None:
-        from logscan.report import report
+        from logscan.reports.report import report
 
         z, f = _filters(zone, since, until, tools, projects, models)
         rep = report(db_path(ctx), kind, f, z, by=by)
@@ -95,7 +95,7 @@ def _time_report(kind: str) -> click.Command:
 
 
 def _chart(rep: Any) -> None:
-    from logscan.chart import bar_chart, human
+    from logscan.reports.chart import bar_chart, human
 
     if not rep.rows:
         say("No usage matches these filters.")
@@ -119,7 +119,7 @@ def _group_report(kind: str, doc: str) -> click.Command:
     @click.pass_context
     def cmd(ctx: click.Context, since: str | None, until: str | None, zone: str | None, tools: tuple[str, ...],
             projects: tuple[str, ...], models: tuple[str, ...], fmt: str, no_headers: bool) -> None:
-        from logscan.report import report
+        from logscan.reports.report import report
 
         z, f = _filters(zone, since, until, tools, projects, models)
         show(report(db_path(ctx), kind, f, z), fmt, no_headers)
@@ -182,7 +182,7 @@ def blocks(ctx: click.Context, since: str | None, until: str | None, zone: str |
     logscan report blocks --since 2d
     logscan report blocks --active -f json
     """
-    from logscan.report import report
+    from logscan.reports.report import report
 
     if tools and set(tools) != {"claude-code"}:
         raise click.BadParameter("blocks are Claude Code's billing windows; only --tool claude-code applies.", param_hint="--tool")
@@ -225,7 +225,7 @@ def html(ctx: click.Context, since: str | None, until: str | None, zone: str | N
     \b
     logscan report html -o usage.html --since 30d
     """
-    from logscan.html_report import render
+    from logscan.reports.html import render
 
     z, f = _filters(zone, since, until, tools, projects, models)
     page = render(db_path(ctx), f, z, generated=datetime.now().astimezone())

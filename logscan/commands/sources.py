@@ -3,7 +3,7 @@
 One row per (tool, default root), whether the root exists or not, plus a ``(other paths)`` row
 per tool for data ingested from elsewhere (``logscan backfill ~/old-laptop/...``). Counts come
 from the filesystem (files that look like the tool's logs by location) and from the store
-through ``logscan.client.run_query`` (through the daemon when it runs, read-only otherwise):
+through ``logscan.service.client.run_query`` (through the daemon when it runs, read-only otherwise):
 files tracked, files gone from disk, events, events in the last 7 days, problems, the time of
 the last event and of the last read. A source that silently went to zero shows up as an old
 ``last_event`` and ``events_7d`` = 0 next to files that are still being read.
@@ -71,7 +71,7 @@ FROM rooted GROUP BY ALL
 
 def _on_disk(root: Path, patterns: list[str]) -> int:
     """Files under root (or root itself) that look like this tool's logs by location."""
-    from logscan.parsers.base import matches
+    from logscan.sources.parsers.base import matches
 
     if root.is_file():
         return 1 if matches(str(root), patterns) else 0
@@ -107,9 +107,9 @@ def _status(exists: bool, on_disk: int, tracked: int, gone: int, events: int, re
 def source_rows(db: Path, now: datetime | None = None) -> tuple[list[str], list[tuple[Any, ...]], str | None]:
     """(columns, rows, note): one row per tool and root. ``note`` says why the store had
     nothing to add (no database yet), else None."""
-    from logscan.client import run_query
+    from logscan.service.client import run_query
     from logscan.errors import NoDatabase
-    from logscan.parsers import PARSERS
+    from logscan.sources.parsers import PARSERS
 
     now = now or datetime.now(timezone.utc)
     cutoff = now.astimezone(timezone.utc).replace(tzinfo=None) - RECENT

@@ -1,6 +1,6 @@
 """The small file the statusline reads instead of the database: today's cost (in the machine's
 zone) and the latest Claude Code bars. Written after every commit by the daemon's after-flush
-hook (``logscan.hooks.AFTER_FLUSH``) and after ``logscan usage paste`` stores a panel."""
+hook (``logscan.ingest.hooks.AFTER_FLUSH``) and after ``logscan usage paste`` stores a panel."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Getting quota snapshots into the store and back out.
 
-Writes go through the daemon when it runs and accepts this write (``logscan.client.run_write``
-with the target registered in ``logscan.daemon.CALLS``); otherwise the store is opened
+Writes go through the daemon when it runs and accepts this write (``logscan.service.client.run_write``
+with the target registered in ``logscan.service.calls.CALLS``); otherwise the store is opened
 read-write here, and a lock held by another process becomes a clear error.
 """
 
@@ -20,7 +20,7 @@ TARGET = "logscan.quota.storage:store_snapshots"
 
 def store_snapshots(store: Any, snapshots: list[dict[str, Any]]) -> int:
     """The write itself, as ``fn(store, **args)``: returns how many snapshots were new."""
-    from logscan.store import Batch
+    from logscan.store.store import Batch
 
     batch = Batch(snapshots=[snapshot_row(QuotaSnapshot(**s)) for s in snapshots])
     new = store.ingest(batch).new_snapshots
@@ -37,15 +37,15 @@ def save(db: Path, snapshots: list[QuotaSnapshot]) -> tuple[int, str]:
     """Store snapshots; returns (new count, "daemon" | "direct")."""
     payload = [s.model_dump(mode="json") for s in snapshots]
     try:
-        from logscan.client import run_write_via
-        from logscan.daemon import CALLS
+        from logscan.service.client import run_write_via
+        from logscan.service.calls import CALLS
     except ImportError:
         run_write_via = None  # type: ignore[assignment]
         CALLS = set()
     if run_write_via is not None and TARGET in CALLS:
         new, how = run_write_via(db, TARGET, {"snapshots": payload})
         return int(new), how
-    from logscan.store import Store
+    from logscan.store.store import Store
 
     try:
         with Store.open(db, wait=1.0) as store:
@@ -62,7 +62,7 @@ FROM quota_snapshots {where} ORDER BY tool, window_kind, scope NULLS FIRST, capt
 
 
 def load_snapshots(db: Path, tool: str | None = None) -> list[dict[str, Any]]:
-    from logscan.client import run_query
+    from logscan.service.client import run_query
 
     cols, rows = run_query(db, SNAPSHOT_SQL.format(where="WHERE tool = ?" if tool else ""), [tool] if tool else [])
     return [dict(zip(cols, r, strict=True)) for r in rows]
@@ -73,7 +73,7 @@ def interval_usage(db: Path, bounds: list[tuple[str, str | None, datetime, datet
     A model-scoped window counts only events whose model names the scope's first word."""
     if not bounds:
         return []
-    from logscan.client import run_query
+    from logscan.service.client import run_query
 
     values = ", ".join("(?, ?, ?, ?, ?)" for _ in bounds)
     params: list[Any] = []

@@ -179,7 +179,7 @@ def uninstall(*, platform: str = sys.platform, runner: Runner = _run, can_run: b
 
 
 def status(*, platform: str = sys.platform, runner: Runner = _run, can_run: bool | None = None) -> list[str]:
-    from logscan.client import NoDaemon, daemon_status
+    from logscan.service.client import NoDaemon, daemon_status
     from logscan.paths import socket_path
 
     if platform == "darwin":

@@ -146,7 +146,7 @@ def m005_quota_snapshots(con: Any) -> None:
 
 @migration
 def m006_budget_alerts(con: Any) -> None:
-    # One row per budget and period once its alert fired (logscan.budget.check), so it fires once.
+    # One row per budget and period once its alert fired (logscan.reports.budget.check), so it fires once.
     con.execute(
         """CREATE TABLE budget_alerts (
           period VARCHAR NOT NULL,        -- daily | weekly | monthly

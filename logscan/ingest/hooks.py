@@ -10,11 +10,11 @@ import importlib
 import logging
 from typing import Any
 
-log = logging.getLogger("logscan.hooks")
+log = logging.getLogger("logscan.ingest.hooks")
 
 AFTER_FLUSH: list[str] = [
-    "logscan.budget:check",  # budget alerts, once per period
-    "logscan.export:apply_retention",  # the retention setting, at most hourly
+    "logscan.reports.budget:check",  # budget alerts, once per period
+    "logscan.store.export:apply_retention",  # the retention setting, at most hourly
     "logscan.quota.cache:write_cache",  # today's cost and latest bars for the statusline
 ]
 

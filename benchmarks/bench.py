@@ -1,8 +1,8 @@
 """Benchmark: generate realistic corpora with known totals, backfill them, re-run, check.
 
-    python -m logscan.bench --tools claude --size-mb 1000     # 1 GB Claude Code corpus
-    python -m logscan.bench --size-mb 100                     # 100 MB of each of the four tools
-    python -m logscan.bench --size-mb 200 --dir /tmp/corpus --keep
+    python -m benchmarks.bench --tools claude --size-mb 1000     # 1 GB Claude Code corpus
+    python -m benchmarks.bench --size-mb 100                     # 100 MB of each of the four tools
+    python -m benchmarks.bench --size-mb 200 --dir /tmp/corpus --keep
 
 Most bytes of a real Claude Code transcript are large tool-result lines and progress lines
 (TECH_NOTES 4.1: 8.0 MB tool results, 5.9 MB progress, 2.6 MB assistant lines in 16.7 MB);
@@ -386,7 +386,7 @@ def bench_tool(tool: str, work: Path, size_mb: float, seed: int) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m logscan.bench", description=(__doc__ or "").splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--tools", default=",".join(GENERATORS), help=f"comma-separated, from {', '.join(GENERATORS)} (default: all)")
     ap.add_argument("--size-mb", type=float, default=250.0, help="corpus size per tool in MB (default 250)")
     ap.add_argument("--dir", type=Path, help="where to write the corpora (default: a temp dir)")

@@ -7,11 +7,11 @@ Detection works like pygments: filename globs narrow the candidates, a content s
 from __future__ import annotations
 
 from logscan.errors import UnknownParser
-from logscan.parsers.base import Parser, matches
-from logscan.parsers.claude_code import ClaudeCodeParser
-from logscan.parsers.codex import CodexParser
-from logscan.parsers.gemini import GeminiLegacyParser, GeminiParser
-from logscan.parsers.opencode import OpenCodeParser
+from logscan.sources.parsers.base import Parser, matches
+from logscan.sources.parsers.claude_code import ClaudeCodeParser
+from logscan.sources.parsers.codex import CodexParser
+from logscan.sources.parsers.gemini import GeminiLegacyParser, GeminiParser
+from logscan.sources.parsers.opencode import OpenCodeParser
 
 PARSERS: dict[str, Parser] = {p.name: p for p in (ClaudeCodeParser(), CodexParser(), GeminiParser(), GeminiLegacyParser(), OpenCodeParser())}
 

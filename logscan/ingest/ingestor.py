@@ -13,56 +13,24 @@ import json
 import os
 import socket
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from logscan.models import Event, Problem, QuotaSnapshot, Record
-from logscan.parsers import PARSERS, Parser, candidates, get_parser, parser_for
+from logscan.sources.parsers import PARSERS, Parser, candidates, get_parser, parser_for
 from logscan.pricing import Pricer
 from logscan.quota.rows import snapshot_row
 from logscan.quota.spool import claim_spool, release_spool
-from logscan.reader import Start, complete_blocks, head_hash, open_binary, read_head, records, start_position
-from logscan.store import Batch, FileState, Store, is_utf8, storable, utcnow
-
-
-@dataclass
-class Summary:
-    files_seen: int = 0
-    files_read: int = 0
-    files_unchanged: int = 0
-    files_unrecognized: int = 0
-    files_reset: int = 0
-    files_missing: int = 0
-    bytes_read: int = 0
-    usage_records: int = 0  # billed-call records seen, copies included
-    new_events: int = 0
-    updated_events: int = 0
-    new_problems: int = 0
-    seconds: float = 0.0
-    by_tool: Counter[str] = field(default_factory=Counter)
-    unpriced: dict[str, int] = field(default_factory=dict)  # model -> events, among this run's
-
-    @property
-    def duplicates_dropped(self) -> int:
-        return max(self.usage_records - self.new_events, 0)
-
-    @property
-    def mb_per_s(self) -> float:
-        return self.bytes_read / 1e6 / self.seconds if self.seconds else 0.0
+from logscan.sources.reader import Start, complete_blocks, head_hash, open_binary, read_head, records, start_position
+from logscan.ingest.plan import Summary, identity, same_file
+from logscan.store.store import Batch, FileState, Store, is_utf8, storable, utcnow
 
 
 ProgressFn = Callable[[int], None]
 UNSTORABLE_NAME = "the file name is not valid UTF-8, so logscan cannot record where it stopped reading; rename the file to have it read"
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this, starting worker processes costs more than it saves
-
-
-def same_file(prev: FileState, path: str, st: os.stat_result) -> bool:
-    """Whether a file is exactly as it was when last read: nothing to open."""
-    return (prev.dev, prev.inode, prev.size, prev.mtime_ns) == identity(path, st, prev.tool)
 
 
 def default_workers() -> int:
@@ -76,23 +44,6 @@ def default_roots() -> list[Path]:
             if r not in roots:
                 roots.append(r)
     return roots
-
-
-def identity(path: str, st: os.stat_result, tool: str | None) -> tuple[int, int, int, int]:
-    """(dev, inode, size, mtime) deciding whether a file changed since it was read. A database
-    in WAL mode (reader "sqlite") takes writes in its ``-wal``, not in itself: the -wal's size and
-    mtime are folded in, so a commit there triggers a read."""
-    size, mtime = st.st_size, st.st_mtime_ns
-    parser = PARSERS.get(tool) if tool else None
-    if parser is not None and parser.reader == "sqlite":
-        try:
-            wal = os.stat(path + "-wal")
-        except OSError:
-            pass
-        else:
-            if wal.st_size:  # an empty -wal holds no rows (a read-only reader may create one)
-                size, mtime = size + wal.st_size, max(mtime, wal.st_mtime_ns)
-    return st.st_dev, st.st_ino, size, mtime
 
 
 def walk(root: Path) -> Iterator[str]:
@@ -216,7 +167,7 @@ class Ingestor:
         todo = list(todo)
         big = sum(st.st_size for _, st in todo) >= PARALLEL_MIN_BYTES
         if self.workers > 1 and len(todo) > 1 and big:
-            from logscan.parallel import run_parallel
+            from logscan.ingest.parallel import run_parallel
 
             run_parallel(self, todo, self.workers)
         else:

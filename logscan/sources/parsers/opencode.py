@@ -73,7 +73,7 @@ import orjson
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, Record, make_id, new_event
-from logscan.parsers.base import as_int, loads, render_validation
+from logscan.sources.parsers.base import as_int, loads, render_validation
 from logscan.paths import xdg_data_home
 from logscan.pricing import infer_provider
 

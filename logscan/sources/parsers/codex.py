@@ -65,7 +65,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, new_event
-from logscan.parsers.base import as_int, load_object, render_validation, schema_problem
+from logscan.sources.parsers.base import as_int, load_object, render_validation, schema_problem
 from logscan.paths import home
 from logscan.pricing import infer_provider
 from logscan.quota.ratelimits import codex_rate_limits

@@ -55,7 +55,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, Record, make_id, new_event
-from logscan.parsers.base import as_int, bad_json, load_object, loads, render_validation, schema_problem
+from logscan.sources.parsers.base import as_int, bad_json, load_object, loads, render_validation, schema_problem
 from logscan.paths import home
 from logscan.pricing import infer_provider
 

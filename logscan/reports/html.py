@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
-from logscan.output import cell, plain
-from logscan.report import METRICS, Filters, Report, report
+from logscan.reports.output import cell, plain
+from logscan.reports.report import METRICS, Filters, Report, report
 
 SECTIONS = [("daily", "Per day"), ("tool", "Per tool"), ("model", "Per model"), ("project", "Per project")]
 

@@ -22,8 +22,8 @@ from orjson import loads as _loads
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, validate_event
-from logscan.parsers.base import as_int, load_object, loads, render_validation, schema_problem
-from logscan.reader import records
+from logscan.sources.parsers.base import as_int, load_object, loads, render_validation, schema_problem
+from logscan.sources.reader import records
 from logscan.paths import home, xdg_config_home
 from logscan.pricing import infer_provider
 from logscan.quota.ratelimits import claude_limit_snapshots

@@ -1,4 +1,4 @@
-"""Benchmark the daemon as a real process: ``python -m logscan.bench_daemon``.
+"""Benchmark the daemon as a real process: ``python -m benchmarks.bench_daemon``.
 
 It builds a throw-away tree of Claude Code-style transcripts (default 5,000 files in 100 project
 directories, one billed line each) under a temporary directory, starts ``python -m logscan
@@ -91,7 +91,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m logscan.bench_daemon", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_daemon", description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=5000, help="watched files (default 5000)")
     ap.add_argument("--dirs", type=int, default=100, help="project directories they are spread over (default 100)")
     ap.add_argument("--idle-seconds", type=float, default=30.0, help="length of the idle CPU measurement (default 30)")
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         f.write_bytes(_line(f"f{k}", 0))
         files.append(f)
 
-    from logscan.client import NoDaemon, daemon_query, daemon_status
+    from logscan.service.client import NoDaemon, daemon_query, daemon_status
 
     log = open(work / "daemon.log", "wb")  # noqa: SIM115
     cmd = [sys.executable, "-m", "logscan", "daemon", *(["--poll"] if args.poll else [])]

@@ -3,7 +3,7 @@
 Budgets and the retention setting live in ``settings.json`` in logscan's config dir, not in the
 database: the daemon holds the database's only read-write connection, and a user must be able to
 set a budget while it runs. The daemon reads the file after each commit (``check``, registered in
-``logscan.hooks.AFTER_FLUSH``); alerts already fired are rows in the ``budget_alerts`` table, so
+``logscan.ingest.hooks.AFTER_FLUSH``); alerts already fired are rows in the ``budget_alerts`` table, so
 each budget alerts once per period even across daemon restarts.
 
 Periods are local to the machine's zone (``$TZ`` or the system's): a daily budget resets at
@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from logscan.errors import ConfigError
 
-log = logging.getLogger("logscan.budget")
+log = logging.getLogger("logscan.reports.budget")
 
 PERIODS = ("daily", "weekly", "monthly")
 
@@ -212,7 +212,7 @@ def check(store: Any, now: datetime | None = None, zone: str | None = None) -> l
     budgets = load_budgets()
     if not budgets:
         return []
-    from logscan.report import resolve_zone
+    from logscan.reports.report import resolve_zone
 
     zone = resolve_zone(zone)
 

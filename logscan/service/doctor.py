@@ -30,7 +30,7 @@ QueryFn = Any
 
 
 def check_roots() -> list[Finding]:
-    from logscan.parsers import PARSERS, candidates
+    from logscan.sources.parsers import PARSERS, candidates
 
     out = []
     any_found = False
@@ -73,7 +73,7 @@ def check_permissions(db: Path) -> list[Finding]:
 
 def check_daemon(db: Path) -> list[Finding]:
     try:
-        from logscan.client import NoDaemon, daemon_status
+        from logscan.service.client import NoDaemon, daemon_status
     except ImportError:
         return [Finding("daemon", "info", "this logscan has no daemon client", "")]
     try:
@@ -148,8 +148,8 @@ def check_store(db: Path, query: QueryFn) -> list[Finding]:
 
 
 def check_settings() -> list[Finding]:
-    from logscan.budget import load_budgets
-    from logscan.export import retention_days
+    from logscan.reports.budget import load_budgets
+    from logscan.store.export import retention_days
 
     try:
         budgets = load_budgets()
@@ -165,7 +165,7 @@ def check_settings() -> list[Finding]:
 
 def run_checks(db: Path, *, now: datetime | None = None, query: QueryFn | None = None) -> list[Finding]:
     if query is None:
-        from logscan.client import run_query
+        from logscan.service.client import run_query
 
         query = run_query
     out = check_roots() + check_permissions(db) + check_daemon(db) + check_service()

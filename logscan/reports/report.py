@@ -7,7 +7,7 @@ To keep reports fast on millions of events the store is first summed per 15-minu
 and only those buckets are moved into the zone: every zone in use today has an offset that is a
 multiple of 15 minutes and changes it on a quarter hour, so no bucket straddles a local midnight.
 
-Every read goes through ``logscan.client.run_query`` (the daemon's socket when it runs).
+Every read goes through ``logscan.service.client.run_query`` (the daemon's socket when it runs).
 Cost sums skip unpriced events (``cost_usd IS NULL``); the ``unpriced`` column says how many
 there were, so a reader knows when a cost is a lower bound.
 """
@@ -202,7 +202,7 @@ def totals_row(columns: Sequence[str], rows: Sequence[Sequence[Any]], keys: int)
 
 
 def _default_query() -> QueryFn:
-    from logscan.client import run_query
+    from logscan.service.client import run_query
 
     return run_query
 

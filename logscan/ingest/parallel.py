@@ -19,14 +19,14 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from logscan.ingest import same_file
-from logscan.store import Batch, FileState
+from logscan.ingest.plan import Summary, same_file
+from logscan.store.store import Batch, FileState
 
 _WORKER: Any = None
 FLUSH_EVENTS = 8192  # while workers parse, the parent commits every this many events
 TAIL_SHARE = 0.05  # ... and in the last 5% of the bytes,
 TAIL_FLUSH_EVENTS = 1024  # every this many
-_PRESTARTED: tuple[Any, int, str] | None = None  # (pool, workers, host) from prestart()
+_PRESTARTED: tuple[Any, int, str, Any] | None = None  # (pool, workers, host, factory) from prestart()
 
 
 class _PositionsOnly:
@@ -39,11 +39,9 @@ class _PositionsOnly:
         return self.states
 
 
-def _init_worker(host: str) -> None:
+def _init_worker(host: str, factory: Any) -> None:
     global _WORKER
-    from logscan.ingest import Ingestor
-
-    _WORKER = Ingestor(_PositionsOnly(), host=host, batch_events=1 << 62)  # type: ignore[arg-type]
+    _WORKER = factory(_PositionsOnly(), host=host, batch_events=1 << 62)  # type: ignore[arg-type]
     try:
         _WORKER.pricer.warm()  # load the price data now, not inside the first file
     except Exception:  # noqa: BLE001  (a bad override file is reported by the first task, not here:
@@ -84,33 +82,34 @@ class _Pool(multiprocessing.pool.Pool):
         return [self._change_notifier._reader]  # type: ignore[attr-defined]
 
 
-def _new_pool(workers: int, host: str) -> Any:
+def _new_pool(workers: int, host: str, factory: Any) -> Any:
     # Objects that exist before the fork are shared copy-on-write; freezing them keeps the
     # workers' garbage collector from touching (and so copying) every inherited page.
     gc.freeze()
     try:
-        return _Pool(workers, initializer=_init_worker, initargs=(host,), context=_context())
+        return _Pool(workers, initializer=_init_worker, initargs=(host, factory), context=_context())
     finally:
         gc.unfreeze()
 
 
-def prestart(workers: int, host: str) -> None:
+def prestart(workers: int, host: str, factory: Any) -> None:
     """Start the worker processes ahead of ``run_parallel``, so that they load the parsers and the
     price data while the caller opens the store (``logscan backfill`` does this for a first,
-    large ingest). An unused pool is terminated at exit."""
+    large ingest). ``factory`` is the ingestor class the workers instantiate (``Ingestor``: passed in,
+    so that this module does not import the one that drives it). An unused pool is terminated at exit."""
     global _PRESTARTED
     if _PRESTARTED is None:
-        _PRESTARTED = (_new_pool(workers, host), workers, host)
+        _PRESTARTED = (_new_pool(workers, host, factory), workers, host, factory)
 
 
-def _take_pool(workers: int, host: str) -> Any:
+def _take_pool(workers: int, host: str, factory: Any) -> Any:
     global _PRESTARTED
     pre, _PRESTARTED = _PRESTARTED, None
     if pre is not None:
-        if pre[1:] == (workers, host):
+        if pre[1:] == (workers, host, factory):
             return pre[0]
         pre[0].terminate()
-    return _new_pool(workers, host)
+    return _new_pool(workers, host, factory)
 
 
 @atexit.register
@@ -122,8 +121,6 @@ def _drop_prestarted() -> None:
 
 
 def _work(task: tuple[str, os.stat_result, FileState | None]) -> tuple[Batch, Any]:
-    from logscan.ingest import Summary
-
     path, st, prev = task
     ing = _WORKER
     ing.states = {path: prev} if prev is not None else {}
@@ -180,7 +177,7 @@ def run_parallel(ing: Any, todo: Sequence[tuple[str, os.stat_result]], workers: 
 
 def _run_tasks(ing: Any, tasks: list[tuple[str, os.stat_result, FileState | None]], workers: int, left: int, tail: float) -> None:
     checkpointed = False
-    with _take_pool(workers, ing.host) as pool:
+    with _take_pool(workers, ing.host, type(ing)) as pool:
         results = pool.imap(_work, tasks, chunksize=1)
         ready = None  # a result taken early (see below)
         for i, (path, st, prev) in enumerate(tasks):

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from logscan.errors import DatabaseBusy, MigrationError, NoDatabase, QueryError, ReadOnlyViolation
-from logscan.migrations import EVENT_COLUMNS, migrate, pending
+from logscan.store.migrations import EVENT_COLUMNS, migrate, pending
 
 EVENT_NAMES = [n for n, _ in EVENT_COLUMNS]
 _ONE_PER_ID = "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY rank DESC, seq) = 1"

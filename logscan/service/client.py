@@ -7,7 +7,7 @@ never meets a lock error. Otherwise the DuckDB file is opened read-only (retryin
 writer's lock is held). Either way, statements that would modify anything are refused.
 
 ``run_write`` is how other commands write while the daemon may be running: it sends an
-allow-listed ``"module:function"`` to the daemon (see ``logscan.daemon``), or, when no daemon
+allow-listed ``"module:function"`` to the daemon (see ``logscan.service.daemon``), or, when no daemon
 runs, opens the store read-write itself and calls the same function.
 
 This module stays light on the socket path: it imports only ``socket`` and ``json`` there, never
@@ -23,91 +23,22 @@ see ``encode_value``)::
 
 from __future__ import annotations
 
-import base64
 import json
-import math
 import os
 import socket
 import time
-import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, time as dtime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from logscan.service.protocol import decode_value, encode_value
+
 DEFAULT_QUERY_TIMEOUT = 300.0
 CONNECT_TIMEOUT = 1.0
-MAX_LINE = 1 << 20  # requests are small; replies are read until their newline
 
 
 class NoDaemon(Exception):
     """No daemon answered for this database (not running, stale socket, or another --db)."""
-
-
-# -- values on the wire --------------------------------------------------------------------
-def encode_value(v: Any) -> Any:
-    """A JSON-able form of a DuckDB value that ``decode_value`` turns back into an equal one."""
-    if v is None or isinstance(v, (bool, str)):
-        return v
-    if isinstance(v, int):  # HUGEINT sums can pass 64 bits, which JSON readers may not keep
-        return v if -(2**63) <= v < 2**63 else {"$i": str(v)}
-    if isinstance(v, float):
-        return v if math.isfinite(v) else {"$f": repr(v)}
-    if isinstance(v, datetime):
-        return {"$dt": v.isoformat()}
-    if isinstance(v, date):
-        return {"$d": v.isoformat()}
-    if isinstance(v, dtime):
-        return {"$t": v.isoformat()}
-    if isinstance(v, Decimal):
-        return {"$dec": str(v)}
-    if isinstance(v, timedelta):
-        return {"$td": [v.days, v.seconds, v.microseconds]}
-    if isinstance(v, (bytes, bytearray, memoryview)):
-        return {"$b": base64.b64encode(bytes(v)).decode()}
-    if isinstance(v, uuid.UUID):
-        return {"$uuid": str(v)}
-    if isinstance(v, tuple):
-        return {"$tup": [encode_value(x) for x in v]}
-    if isinstance(v, list):
-        return [encode_value(x) for x in v]
-    if isinstance(v, dict):
-        return {"$o": [[encode_value(k), encode_value(x)] for k, x in v.items()]}
-    return {"$s": str(v)}
-
-
-def decode_value(v: Any) -> Any:
-    if isinstance(v, list):
-        return [decode_value(x) for x in v]
-    if not isinstance(v, dict):
-        return v
-    ((tag, x),) = v.items()
-    if tag == "$f":
-        return float(x)
-    if tag == "$i":
-        return int(x)
-    if tag == "$dt":
-        return datetime.fromisoformat(x)
-    if tag == "$d":
-        return date.fromisoformat(x)
-    if tag == "$t":
-        return dtime.fromisoformat(x)
-    if tag == "$dec":
-        return Decimal(x)
-    if tag == "$td":
-        return timedelta(days=x[0], seconds=x[1], microseconds=x[2])
-    if tag == "$b":
-        return base64.b64decode(x)
-    if tag == "$uuid":
-        return uuid.UUID(x)
-    if tag == "$tup":
-        return tuple(decode_value(y) for y in x)
-    if tag == "$o":
-        return {decode_value(k): decode_value(y) for k, y in x}
-    if tag == "$s":
-        return x
-    raise ValueError(f"unknown value tag {tag!r} from the daemon")
 
 
 # -- talking to the daemon -----------------------------------------------------------------
@@ -218,7 +149,7 @@ def run_query(db: Path, sql: str, params: Sequence[Any] | None = None) -> tuple[
             return daemon_query(db, sql, params)
         except NoDaemon:
             pass
-        from logscan.store import Store
+        from logscan.store.store import Store
 
         try:
             # A short wait: if a daemon is starting, its socket will answer on the next turn.
@@ -246,8 +177,8 @@ def run_write_via(db: Path, target: str, args: dict[str, Any] | None = None) -> 
         pass
     import importlib
 
-    from logscan.daemon import check_call_allowed
-    from logscan.store import Store
+    from logscan.service.calls import check_call_allowed
+    from logscan.store.store import Store
 
     check_call_allowed(target)
     module, attr = target.split(":")

@@ -11,21 +11,21 @@ Threads (each stops and is joined on shutdown):
   ``Ingestor`` read each file from its stored offset (replacement, truncation and rewrites are
   detected there; a deleted file gets ``files.missing_since`` and its events stay). It commits
   after every drain and at least every second during a long scan, then calls
-  ``logscan.hooks.after_flush``. A reconcile scan runs at start (after the observer, so nothing
+  ``logscan.ingest.hooks.after_flush``. A reconcile scan runs at start (after the observer, so nothing
   created in between is missed), every ``reconcile_interval`` seconds, after an inotify queue
   overflow and after an observer restart. An exception while reading one file is logged, stored
   as a problem (kind ``daemon-error``) and the file is retried on the next reconcile.
 - **socket server** (a thread per request): the Unix socket (``logscan.paths.socket_path()``,
-  mode 0600 in a 0700 directory) speaks one JSON object per line (see ``logscan.client``).
+  mode 0600 in a 0700 directory) speaks one JSON object per line (see ``logscan.service.client``).
 - **main**: signals (SIGTERM/SIGINT: clean stop with the last batch committed; SIGHUP:
-  reconcile) and systemd notifications (``logscan.sdnotify``).
+  reconcile) and systemd notifications (``logscan.service.sdnotify``).
 
 Socket operations::
 
     {"op": "ping"}                                   -> {"ok": true, "pid": ..., "db": ...}
     {"op": "status"}                                 -> {"ok": true, "status": {...}}
     {"op": "query", "sql": ..., "params": [...], "timeout": s, "tz": "Europe/Paris"}
-        read-only statements only (``logscan.store.check_read_only``), on a fresh cursor, and
+        read-only statements only (``logscan.store.store.check_read_only``), on a fresh cursor, and
         interrupted (``cursor.interrupt()``) after the timeout.
     {"op": "backfill", "paths": ["/dir", ...]}       -> {"ok": true, "result": {summary}}
     {"op": "call", "target": "module:function", "args": {...}} -> {"ok": true, "result": ...}
@@ -36,7 +36,7 @@ answers ``{"ok": false, "error": "wrong-db"}`` and the client falls back to open
 Writes (``backfill`` and ``call``) run in the worker thread between batches, so there is still a
 single writer. ``call`` runs ``fn(store, **args)`` and only for targets listed in ``CALLS``
 below: that list is the one place to register a write other commands need while the daemon runs
-(for example quota snapshots). Use ``logscan.client.run_write(db, target, args)``, which also
+(for example quota snapshots). Use ``logscan.service.client.run_write(db, target, args)``, which also
 works when no daemon runs.
 """
 
@@ -62,35 +62,12 @@ from pathlib import Path
 from typing import Any
 
 from logscan.errors import LogscanError
+from logscan.service.calls import check_call_allowed
+from logscan.service.protocol import MAX_REQUEST, dumps
 
-log = logging.getLogger("logscan.daemon")
+log = logging.getLogger("logscan.service.daemon")
 
-# The writes the socket's "call" op may run, as "module:function" taking (store, **args).
-CALLS: set[str] = {
-    "logscan.daemon:mark_files_missing",
-    "logscan.quota.storage:store_snapshots",  # logscan usage / ingest: quota readings
-    "logscan.export:export_events",  # logscan export (reads through the writer's connection)
-    "logscan.export:import_file",  # logscan import
-    "logscan.export:prune_events",  # logscan prune / retention
-    "logscan.reprice:reprice_store",  # logscan reprice
-}
-
-MAX_REQUEST = 16 * 1024 * 1024
 SUN_PATH_MAX = 104 if sys.platform == "darwin" else 108
-
-
-def check_call_allowed(target: str) -> None:
-    if target not in CALLS:
-        raise LogscanError(
-            f"{target!r} is not a write the daemon runs. Allowed: {', '.join(sorted(CALLS))}. "
-            "Register it in logscan.daemon.CALLS."
-        )
-
-
-def mark_files_missing(store: Any, paths: list[str]) -> int:
-    """A registered write: record that files vanished (their events stay)."""
-    store.mark_missing(paths)
-    return len(paths)
 
 
 # -- structured logs -----------------------------------------------------------------------
@@ -208,10 +185,10 @@ class _Handler(socketserver.StreamRequestHandler):
             event(logging.ERROR, "request failed", error=f"{type(e).__name__}: {e}")
             reply = {"ok": False, "error": "internal", "message": f"{type(e).__name__}: {e}"}
         try:
-            data = _dumps(reply)
+            data = dumps(reply)
         except Exception as e:
             event(logging.ERROR, "reply not serializable", error=f"{type(e).__name__}: {e}")
-            data = _dumps({"ok": False, "error": "internal", "message": f"The result could not be sent: {type(e).__name__}: {e}"})
+            data = dumps({"ok": False, "error": "internal", "message": f"The result could not be sent: {type(e).__name__}: {e}"})
         try:
             self.wfile.write(data + b"\n")
         except OSError:
@@ -228,12 +205,6 @@ def _trim_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass  # not glibc (musl): nothing to do
-
-
-def _dumps(obj: Any) -> bytes:
-    import orjson
-
-    return orjson.dumps(obj)
 
 
 # -- the daemon ----------------------------------------------------------------------------
@@ -307,7 +278,7 @@ class Daemon:
 
     # -- marking (observer threads) --------------------------------------------------------
     def mark(self, path: str) -> None:
-        from logscan.parsers import candidates
+        from logscan.sources.parsers import candidates
 
         if path.endswith("-wal"):  # SQLite sources (OpenCode): the WAL changes, not the db
             path = path[:-4]
@@ -325,7 +296,7 @@ class Daemon:
     # -- lifecycle -------------------------------------------------------------------------
     def run(self) -> int:
         """Start everything, block until SIGTERM/SIGINT (or ``stop()``), shut down cleanly."""
-        from logscan.sdnotify import Notifier
+        from logscan.service.sdnotify import Notifier
 
         notifier = Notifier()
         if threading.current_thread() is threading.main_thread():
@@ -373,10 +344,10 @@ class Daemon:
         self.wake.set()
 
     def start(self) -> None:
-        from logscan.store import Store
+        from logscan.store.store import Store
 
         if not self.explicit_roots:
-            from logscan.ingest import default_roots
+            from logscan.ingest.ingestor import default_roots
 
             self.roots = default_roots()
         self._check_socket_free()
@@ -506,7 +477,7 @@ class Daemon:
             paths = [str(p) for p in req.get("paths") or []]
             return self._submit(lambda: self._job_backfill(paths), float(req.get("timeout") or 3600))
         if op == "call":
-            from logscan.client import decode_value
+            from logscan.service.protocol import decode_value
 
             target = str(req.get("target"))
             try:
@@ -518,7 +489,7 @@ class Daemon:
         return {"ok": False, "error": "bad-request", "message": f"Unknown op {op!r}; expected ping, status, query, backfill or call."}
 
     def _submit(self, fn: Callable[[], Any], timeout: float) -> dict[str, Any]:
-        from logscan.client import encode_value
+        from logscan.service.protocol import encode_value
 
         if self.stopping.is_set():
             return {"ok": False, "error": "internal", "message": "The daemon is shutting down; try again when it is back."}
@@ -538,9 +509,9 @@ class Daemon:
     def _query(self, req: dict[str, Any]) -> dict[str, Any]:
         import duckdb
 
-        from logscan.client import decode_value, encode_value
+        from logscan.service.protocol import decode_value, encode_value
         from logscan.errors import QueryError, ReadOnlyViolation
-        from logscan.store import TABLES_HINT, check_read_only
+        from logscan.store.store import TABLES_HINT, check_read_only
 
         sql = req["sql"]
         if not isinstance(sql, str):
@@ -610,7 +581,7 @@ class Daemon:
         return sum(1 for s in list(ing.states.values()) if s.missing_since is None)
 
     def status(self) -> dict[str, Any]:
-        from logscan.store import utcnow
+        from logscan.store.store import utcnow
 
         now = time.monotonic()
         with self._dirty_lock:
@@ -794,9 +765,9 @@ class Daemon:
 
     # -- the worker ------------------------------------------------------------------------
     def _make_ingestor(self) -> Any:
-        from logscan.hooks import after_flush
-        from logscan.ingest import Ingestor
-        from logscan.store import Batch
+        from logscan.ingest.hooks import after_flush
+        from logscan.ingest.ingestor import Ingestor
+        from logscan.store.store import Batch
 
         daemon = self
 
@@ -837,7 +808,7 @@ class Daemon:
         log.error(what, exc_info=e, extra={"kv": kv})
 
     def _process(self, path: str, st: os.stat_result | None = None) -> None:
-        from logscan.store import utcnow
+        from logscan.store.store import utcnow
 
         try:
             self.ing.process(path, st)
@@ -920,8 +891,8 @@ class Daemon:
 
     def _scan_dir(self, d: str) -> None:
         """A directory appeared, moved or vanished: read what is in it and notice what is gone."""
-        from logscan.ingest import walk
-        from logscan.parsers import candidates
+        from logscan.ingest.ingestor import walk
+        from logscan.sources.parsers import candidates
 
         prefix = d.rstrip("/") + "/"
         seen: set[str] = set()
@@ -958,8 +929,8 @@ class Daemon:
         self.initial_scan_done = True
 
     def _job_backfill(self, paths: list[str]) -> dict[str, Any]:
-        from logscan.ingest import Summary
-        from logscan.store import utcnow
+        from logscan.ingest.ingestor import Summary
+        from logscan.store.store import utcnow
 
         ing = self.ing
         ing.flush()
@@ -981,7 +952,7 @@ class Daemon:
     def _job_call(self, target: str, args: dict[str, Any]) -> Any:
         import importlib
 
-        from logscan.hooks import after_flush
+        from logscan.ingest.hooks import after_flush
 
         self.ing.flush()
         module, attr = target.split(":")

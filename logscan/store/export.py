@@ -5,7 +5,7 @@ import merges it by ``event_id`` with the same rank rule as ingestion (``Store.i
 so the same call seen on two machines counts once and importing a file twice adds nothing.
 
 All of these write (or, for export, read in bulk) with the store's read-write connection. When
-the daemon runs it holds the only one, so the work is sent to it (``logscan.client.run_write``);
+the daemon runs it holds the only one, so the work is sent to it (``logscan.service.client.run_write``);
 otherwise the file is opened read-write here, and a lock held by another program is a clear
 error.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from logscan.errors import ConfigError, LogscanError
-from logscan.migrations import EVENT_COLUMNS
+from logscan.store.migrations import EVENT_COLUMNS
 
 FORMATS = ("parquet", "csv", "jsonl")
 REQUIRED = [n for n, t in EVENT_COLUMNS if "NOT NULL" in t]
@@ -35,10 +35,11 @@ class ExportError(LogscanError):
 
 def write_call(db: Path, target: str, args: dict[str, Any]) -> Any:
     """Run ``target(store, **args)`` where the read-write connection is: in the daemon when it
-    runs (the target must be listed in ``logscan.daemon.CALLS``), else here with the store
+    runs (the target must be listed in ``logscan.service.calls.CALLS``), else here with the store
     opened read-write (a lock held by another program is a clear ``DatabaseBusy``)."""
     try:
-        from logscan.client import NoDaemon, daemon_write, encode_value
+        from logscan.service.client import NoDaemon, daemon_write
+        from logscan.service.protocol import encode_value
     except ImportError:  # a logscan without the daemon's socket
         daemon_write = None
     if daemon_write is not None:
@@ -46,7 +47,7 @@ def write_call(db: Path, target: str, args: dict[str, Any]) -> Any:
             return daemon_write(db, "call", {"target": target, "args": {k: encode_value(v) for k, v in args.items()}})
         except NoDaemon:
             pass
-    from logscan.store import Store
+    from logscan.store.store import Store
 
     module, attr = target.split(":")
     fn = getattr(importlib.import_module(module), attr)
@@ -142,14 +143,14 @@ def parse_retention(text: str) -> int:
 
 
 def retention_days() -> int | None:
-    from logscan.budget import load_settings
+    from logscan.reports.budget import load_settings
 
     v = load_settings().get("retention_days")
     return int(v) if v else None
 
 
 def set_retention(text: str | None) -> int | None:
-    from logscan.budget import load_settings, save_settings
+    from logscan.reports.budget import load_settings, save_settings
 
     data = load_settings()
     days = None if text is None or text.strip().lower() in ("off", "none", "0") else parse_retention(text)

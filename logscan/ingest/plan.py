@@ -1,0 +1,63 @@
+"""What the serial and the parallel ingest paths share: the run's ``Summary`` and the test that
+decides whether a file changed since it was read (``identity``/``same_file``). Both
+``logscan.ingest.ingestor`` and ``logscan.ingest.parallel`` import this module; neither imports
+the other's internals through it."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+
+from logscan.sources.parsers import PARSERS
+from logscan.store.store import FileState
+
+
+@dataclass
+class Summary:
+    files_seen: int = 0
+    files_read: int = 0
+    files_unchanged: int = 0
+    files_unrecognized: int = 0
+    files_reset: int = 0
+    files_missing: int = 0
+    bytes_read: int = 0
+    usage_records: int = 0  # billed-call records seen, copies included
+    new_events: int = 0
+    updated_events: int = 0
+    new_problems: int = 0
+    seconds: float = 0.0
+    by_tool: Counter[str] = field(default_factory=Counter)
+    unpriced: dict[str, int] = field(default_factory=dict)  # model -> events, among this run's
+
+    @property
+    def duplicates_dropped(self) -> int:
+        return max(self.usage_records - self.new_events, 0)
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes_read / 1e6 / self.seconds if self.seconds else 0.0
+
+
+
+def identity(path: str, st: os.stat_result, tool: str | None) -> tuple[int, int, int, int]:
+    """(dev, inode, size, mtime) deciding whether a file changed since it was read. A database
+    in WAL mode (reader "sqlite") takes writes in its ``-wal``, not in itself: the -wal's size and
+    mtime are folded in, so a commit there triggers a read."""
+    size, mtime = st.st_size, st.st_mtime_ns
+    parser = PARSERS.get(tool) if tool else None
+    if parser is not None and parser.reader == "sqlite":
+        try:
+            wal = os.stat(path + "-wal")
+        except OSError:
+            pass
+        else:
+            if wal.st_size:  # an empty -wal holds no rows (a read-only reader may create one)
+                size, mtime = size + wal.st_size, max(mtime, wal.st_mtime_ns)
+    return st.st_dev, st.st_ino, size, mtime
+
+
+
+def same_file(prev: FileState, path: str, st: os.stat_result) -> bool:
+    """Whether a file is exactly as it was when last read: nothing to open."""
+    return (prev.dev, prev.inode, prev.size, prev.mtime_ns) == identity(path, st, prev.tool)
