@@ -22,7 +22,8 @@ from daemon_helpers import truth, wait_for, write_lines
 from logscan.service.client import NoDaemon, daemon_query, daemon_write, run_query, run_write
 from logscan.service.protocol import decode_value, encode_value
 from logscan.service.calls import CALLS
-from logscan.service.daemon import Daemon, KeyValueFormatter
+from logscan.service.daemon import Daemon
+from logscan.service.logs import KeyValueFormatter
 from logscan.errors import LogscanError
 from logscan.service.sdnotify import Notifier
 
@@ -78,7 +79,7 @@ def test_one_failing_file_never_stops_ingestion_and_is_retried(tmp_path: Path, s
         write_lines(bad, "b", range(2, 3))
         wait_for(lambda: _count(db, "good") == 5, 10, "the good file's lines")
         wait_for(lambda: _problem_kinds(db, bad) == ["daemon-error"], 10, "a daemon-error problem for the bad file")
-        assert d.errors >= 1 and "simulated bug" in (d.last_error or "")
+        assert d.writer.errors >= 1 and "simulated bug" in (d.writer.last_error or "")
         assert d._threads[0].is_alive()
         fail["on"] = False  # fixed: the next reconcile reads it
         wait_for(lambda: _count(db, "bad") == 3, 10, "the bad file after the retry")
@@ -203,13 +204,13 @@ def test_a_dead_observer_is_restarted_and_the_gap_rescanned(tmp_path: Path, shor
     d.start()
     try:
         wait_for(lambda: d.initial_scan_done, 10, "the initial scan")
-        dead = d.observer
+        dead = d.watcher.observer
         dead.stop()
         dead.join(timeout=5)
         write_lines(f, "h", range(1, 3))  # written while nothing watches
-        wait_for(lambda: d.observer is not dead and d.observer.is_alive(), 10, "a new observer")
+        wait_for(lambda: d.watcher.observer is not dead and d.watcher.observer.is_alive(), 10, "a new observer")
         wait_for(lambda: run_query(db, "SELECT count(*) FROM events")[1][0][0] == 3, 10, "the lines written in the gap")
-        assert d.observer_restarts == 1
+        assert d.watcher.restarts == 1
         write_lines(f, "h", range(3, 4))  # and the new observer sees new writes
         wait_for(lambda: run_query(db, "SELECT count(*) FROM events")[1][0][0] == 4, 10, "a line after the restart")
     finally:
@@ -226,8 +227,8 @@ def test_an_inotify_queue_overflow_triggers_a_reconcile(tmp_path: Path, short_so
     d.start()
     try:
         wait_for(lambda: d.initial_scan_done, 10, "the initial scan")
-        for w in list(d.root_watches.values()):  # lose the events, as an overflow would
-            d.observer.unschedule(w)
+        for w in list(d.watcher.root_watches.values()):  # lose the events, as an overflow would
+            d.watcher.observer.unschedule(w)
         write_lines(f, "o", range(1, 3))
         time.sleep(0.5)
         assert run_query(db, "SELECT count(*) FROM events")[1][0][0] == 1

@@ -39,7 +39,8 @@ def daemon(
     """
     import logging
 
-    from logscan.service.daemon import Daemon, setup_logging
+    from logscan.service.daemon import Daemon
+    from logscan.service.logs import setup_logging
 
     setup_logging(logging.DEBUG if verbose else logging.INFO)
     d = Daemon(

@@ -1,0 +1,64 @@
+"""What ``logscan status`` shows of a running daemon: one dict built from the parts' own counters
+(watcher: observer kind and health, roots; writer: commits, errors, lag; the store: event counts
+read on a query cursor). It reads, never changes, anything."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+
+def _iso(epoch: float | None) -> str | None:
+    if not epoch:
+        return None
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def store_counts(cur: Any) -> dict[str, Any]:
+    """Event and problem counts from the store, on ``cur`` (closed here); {} without a cursor."""
+    from logscan.store.store import utcnow
+
+    if cur is None:
+        return {}
+    try:
+        row = cur.execute(
+            """SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM events WHERE ts >= ?),
+                      (SELECT count(*) FROM problems), (SELECT max(ingested_at) FROM events)""",
+            [utcnow() - timedelta(hours=1)],
+        ).fetchone()
+    finally:
+        cur.close()
+    return {"events_total": row[0], "events_last_hour": row[1], "problems": row[2],
+            "last_ingested_at": row[3].isoformat() + "Z" if row[3] else None}
+
+
+def daemon_status(*, db: Any, sock_path: Any, started_at: float, watcher: Any, writer: Any, cursor: Any) -> dict[str, Any]:
+    """The status reply: identity, watcher, writer and store figures (see the README's "status")."""
+    oldest, pending = writer.pending.oldest()
+    states = list(writer.ing.states.values()) if writer is not None and writer.ing is not None else []
+    return {
+        "pid": os.getpid(),
+        "db": str(db),
+        "socket": str(sock_path),
+        "started_at": _iso(started_at),
+        "uptime_s": round(time.time() - started_at, 1),
+        "observer": watcher.kind,
+        "observer_alive": watcher.alive,
+        "observer_restarts": watcher.restarts,
+        "roots_watched": [str(r) for r in watcher.root_watches],
+        "roots_waiting": [str(r) for r in watcher.pending_roots()],
+        "files_watched": sum(1 for s in states if s.missing_since is None),
+        "files_missing": sum(1 for s in states if s.missing_since is not None),
+        "pending_files": pending,
+        "lag_s": round(time.monotonic() - oldest, 3) if oldest is not None else 0.0,
+        "last_commit_lag_s": round(writer.last_commit_lag, 3) if writer.last_commit_lag is not None else None,
+        "last_flush_at": _iso(writer.last_flush_at),
+        "initial_scan_done": writer.initial_scan_done,
+        "flushes": writer.flushes,
+        "events_committed": writer.events_committed,
+        "errors": writer.errors,
+        "last_error": writer.last_error,
+        **store_counts(cursor),
+    }
