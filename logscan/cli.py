@@ -90,4 +90,5 @@ def cli(ctx: click.Context, db: Path | None) -> None:
     """
     from logscan.paths import default_db_path
 
+    os.umask(0o077)  # everything logscan creates (store, WAL, exports, settings, spool) is private
     ctx.obj = {"db": (db or default_db_path()).expanduser()}
