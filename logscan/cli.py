@@ -36,6 +36,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "prune": "admin:prune",
     "retention": "admin:retention",
     "doctor": "admin:doctor",
+    "backup": "backup:backup",
+    "restore": "backup:restore",
     "usage": "quota:usage",
     "ingest": "quota:ingest_cmd",
     "statusline": "quota:statusline",

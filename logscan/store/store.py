@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from logscan.errors import DatabaseBusy, MigrationError, NoDatabase, QueryError, ReadOnlyViolation
+from logscan.store.damage import CorruptStore, corrupt_message, looks_corrupt
 from logscan.store.migrations import EVENT_COLUMNS, migrate, pending
 from logscan.paths import make_private_dir
 from logscan.store.readonly import TABLES_HINT, connect_read_only, duckdb_module, stage_dir
@@ -187,8 +188,9 @@ def _connect(path: Path, read_only: bool, wait: float, allow_files: bool = False
             return duckdb.connect(str(path))
         except duckdb.IOException as e:
             msg = str(e)
-            if "lock" not in msg.lower() or time.monotonic() >= deadline:
-                if "lock" in msg.lower():
+            locked = "set lock" in msg.lower() or "conflicting lock" in msg.lower()
+            if not locked or time.monotonic() >= deadline:
+                if locked:
                     pid = re.search(r"PID (\d+)", msg)
                     holder = f" by process {pid.group(1)}" if pid else ""
                     raise DatabaseBusy(
@@ -239,8 +241,19 @@ class Store:
     def open(cls, path: Path, *, read_only: bool = False, wait: float = 2.0, allow_files: bool = False) -> Store:
         """The store at ``path``: read-write (created and migrated as needed; one process at a
         time), or ``read_only`` for user SQL (``logscan.store.readonly``: no writes, no file
-        access unless ``allow_files``)."""
-        path = Path(path).expanduser()
+        access unless ``allow_files``). A damaged file raises ``CorruptStore`` (one line that
+        points to ``logscan restore``), never a raw checksum error."""
+        try:
+            return cls._open(Path(path).expanduser(), read_only, wait, allow_files)
+        except CorruptStore:
+            raise
+        except Exception as e:
+            if looks_corrupt(e):
+                raise CorruptStore(corrupt_message(Path(path).expanduser(), e)) from e
+            raise
+
+    @classmethod
+    def _open(cls, path: Path, read_only: bool, wait: float, allow_files: bool) -> Store:
         if read_only:
             if not path.exists():
                 raise NoDatabase(
