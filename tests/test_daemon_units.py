@@ -237,3 +237,47 @@ def test_an_inotify_queue_overflow_triggers_a_reconcile(tmp_path: Path, short_so
     finally:
         d.stop()
         d.shutdown()
+
+
+def test_a_full_disk_is_reported_retried_with_back_off_and_loses_nothing(tmp_path: Path, short_sock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commits fail with ENOSPC: the real cause is the error (not 'cannot rollback'), status shows
+    the failing commits and a growing lag, and once space is back every event is stored once."""
+    import errno
+
+    from logscan.store.store import Store
+
+    root = tmp_path / "projects"
+    f = root / "p" / "s.jsonl"
+    write_lines(f, "d", range(3))
+    db = Path(os.environ["LOGSCAN_DB"])
+    d = Daemon(db, [root], debounce=0.01, health_interval=600, reconcile_interval=600)
+    d.start()
+    try:
+        wait_for(lambda: d.initial_scan_done, 10, "the initial scan")
+        real = Store.ingest
+        full = {"on": True, "calls": 0}
+
+        def ingest(self: Store, batch: object) -> object:
+            if full["on"]:
+                full["calls"] += 1
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real(self, batch)
+
+        monkeypatch.setattr(Store, "ingest", ingest)
+        write_lines(f, "d", range(3, 7))
+        wait_for(lambda: d.writer.commit_failures >= 2, 20, "two failed commits")
+        st = d.status()
+        assert st["commit_failures"] >= 2 and st["lag_s"] > 0 and st["failing_for_s"] is not None
+        assert "No space left on device" in (st["last_error"] or "") and "rollback" not in st["last_error"]
+        calls = full["calls"]
+        time.sleep(1.0)
+        assert full["calls"] - calls <= 2  # backing off (1 s, 2 s, 4 s ...), not spinning
+        full["on"] = False
+        wait_for(lambda: d.writer.commit_failures == 0, 70, "a commit after the disk has room again")
+        wait_for(lambda: run_query(db, "SELECT count(*) FROM events")[1][0][0] == 7, 10, "every event")
+        n, s_in, s_out = truth(range(7))
+        assert run_query(db, "SELECT count(*), sum(input_tokens), sum(output_tokens) FROM events")[1][0] == (n, s_in, s_out)
+        assert d.status()["lag_s"] == 0.0
+    finally:
+        d.stop()
+        d.shutdown()

@@ -144,6 +144,7 @@ class Watcher:
         self.roots = roots
         self.pending = pending
         self.poll = poll
+        self.poll_requested = poll  # polling by choice (--poll), not as a fallback
         self.poll_interval = poll_interval
         self.observer: Any = None
         self.root_watches: dict[Path, Any] = {}
