@@ -281,3 +281,23 @@ def test_a_full_disk_is_reported_retried_with_back_off_and_loses_nothing(tmp_pat
     finally:
         d.stop()
         d.shutdown()
+
+
+def test_a_fifo_in_a_watched_tree_neither_blocks_the_daemon_nor_its_stop(tmp_path: Path, short_sock: Path) -> None:
+    root = tmp_path / "projects"
+    write_lines(root / "p" / "good.jsonl", "f", range(3))
+    os.mkfifo(root / "p" / "trap.jsonl")
+    db = Path(os.environ["LOGSCAN_DB"])
+    d = Daemon(db, [root], debounce=0.01, health_interval=600, reconcile_interval=600)
+    d.start()
+    try:
+        wait_for(lambda: d.initial_scan_done, 20, "the initial scan past the FIFO")
+        write_lines(root / "p" / "good.jsonl", "f", range(3, 5))
+        os.utime(root / "p" / "trap.jsonl")  # an event on the FIFO too
+        wait_for(lambda: run_query(db, "SELECT count(*) FROM events")[1][0][0] == 5, 10, "new lines after the FIFO")
+        assert run_query(db, "SELECT count(*) FROM problems WHERE reason LIKE 'not a regular file%'")[1][0][0] == 1
+    finally:
+        t0 = time.monotonic()
+        d.stop()
+        d.shutdown()
+        assert time.monotonic() - t0 < 30  # used to wait 60 s for a reader blocked in open()

@@ -80,6 +80,7 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
             "updated_events": summary.updated_events,
             "duplicates_dropped": summary.duplicates_dropped,
             "new_problems": summary.new_problems,
+            "unreadable_folders": getattr(summary, "unreadable_folders", 0),
             "unpriced": summary.unpriced,
             "seconds": round(summary.seconds, 3),
             "by_tool": dict(summary.by_tool),
@@ -100,6 +101,9 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
         if summary.by_tool:
             click.echo("by tool: " + ", ".join(f"{t} {n:,}" for t, n in sorted(summary.by_tool.items())))
         click.echo(f"problems: {summary.new_problems} new" + (" (see 'logscan problems')" if summary.new_problems else ""))
+        if getattr(summary, "unreadable_folders", 0):
+            click.echo(f"unreadable: {summary.unreadable_folders} folder(s) could not be listed, so their logs are NOT counted "
+                       "(see 'logscan problems --path' and fix with chmod u+rx)")
         if summary.unpriced:
             n = sum(summary.unpriced.values())
             models = ", ".join(f"{m} x{c}" for m, c in list(summary.unpriced.items())[:8])

@@ -39,15 +39,21 @@ def check_roots() -> list[Finding]:
             if not root.exists():
                 continue
             any_found = True
-            if not os.access(root, os.R_OK | os.X_OK):
+            is_dir = root.is_dir()  # OpenCode's opencode.db is a file: it needs r, not x
+            if not os.access(root, os.R_OK | os.X_OK if is_dir else os.R_OK):
                 out.append(Finding("roots", "error", f"{p.name}: {root} is not readable by this user",
-                                   f"fix its permissions (chmod u+rx {root}) or run logscan as its owner"))
+                                   f"fix its permissions (chmod u+r{'x' if is_dir else ''} {root}) or run logscan as its owner"))
                 continue
-            n = 0
-            for _dirpath, _dirs, files in os.walk(root):
+            n = 0 if is_dir else int(bool(candidates(str(root))))
+            unreadable: list[str] = []
+            for _dirpath, dirs, files in os.walk(root, onerror=lambda e: unreadable.append(str(e.filename))) if is_dir else ():
                 n += sum(1 for f in files if candidates(os.path.join(_dirpath, f)))
                 if n > 100_000:
                     break
+            if unreadable:
+                shown = ", ".join(unreadable[:3]) + (f" and {len(unreadable) - 3} more" if len(unreadable) > 3 else "")
+                out.append(Finding("roots", "error", f"{p.name}: {len(unreadable)} folder(s) cannot be read, so their logs are not counted: {shown}",
+                                   f"chmod u+rx {unreadable[0]} (or run logscan as the folders' owner)"))
             out.append(Finding("roots", "ok" if n else "info", f"{p.name}: {root} ({n:,} log files)",
                                "" if n else "no logs there yet; they appear after the tool's first session"))
     if not any_found:
