@@ -176,7 +176,7 @@ def _lines(r: dict[str, Any]) -> list[tuple[str, str]]:
         out.append(("database", r["db"]))
         watcher = f"{r['observer']}, {'alive' if r['observer_alive'] else 'DEAD (restarting)'}"
         if r.get("observer_degraded"):
-            watcher += " (DEGRADED: native watching failed, polling instead; see 'logscan doctor')"
+            watcher += f" (DEGRADED, polling instead: {r.get('observer_degraded_reason') or 'native watching failed'})"
         if r.get("observer_restarts"):
             watcher += f", {r['observer_restarts']} restarts"
         out.append(("watcher", watcher))

@@ -90,7 +90,15 @@ def check_daemon(db: Path) -> list[Finding]:
     except (OSError, LogscanError, ValueError) as e:
         return [Finding("daemon", "error", f"the socket answered badly: {str(e)[:160]}", "restart the daemon; its log says why")]
     pid = st.get("pid")
-    return [Finding("daemon", "ok", f"running{f' (pid {pid})' if pid else ''}", "")]
+    out = [Finding("daemon", "ok", f"running{f' (pid {pid})' if pid else ''}", "")]
+    if st.get("observer_degraded"):
+        reason = st.get("observer_degraded_reason") or "native file watching failed"
+        todo = reason.split("; ", 1)[1] if "; " in reason else "see the daemon's log"
+        out.append(Finding("watching", "warn", f"polling instead of native file watching: {reason.split('; ', 1)[0]}", todo))
+    if st.get("commit_failures"):
+        out.append(Finding("commits", "error", f"{st['commit_failures']} commits in a row failed: {st.get('last_error')}",
+                           "free disk space (or fix what the error says); the daemon retries and loses nothing"))
+    return out
 
 
 def service_files() -> list[Path]:

@@ -61,6 +61,7 @@ def daemon_status(*, db: Any, sock_path: Any, started_at: float, watcher: Any, w
         "commit_failures": writer.commit_failures,
         "failing_for_s": round(now - writer.failing_since, 1) if writer.failing_since is not None else None,
         "observer_degraded": watcher.kind == "polling" and not watcher.poll_requested,
+        "observer_degraded_reason": watcher.degraded,
         "last_commit_lag_s": round(writer.last_commit_lag, 3) if writer.last_commit_lag is not None else None,
         "last_flush_at": _iso(writer.last_flush_at),
         "initial_scan_done": writer.initial_scan_done,
