@@ -144,6 +144,7 @@ class QuotaSnapshot(BaseModel):
     credits: float | None = None  # remaining credits, for credit rows
     plan: str | None = None
     zone_assumed: str | None = None
+    note: str | None = None  # e.g. a stale reset: the panel was copied earlier than it was pasted
     source_path: str | None = None
     source_offset: int | None = None
 

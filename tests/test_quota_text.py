@@ -32,10 +32,10 @@ def rows(res):  # (window, scope, used, resets_at UTC or None)
 
 
 CLAUDE_CASES = {
-    # Nov 2025 panel, inline "(Resets ...)". Captured 2025-11-26 10:00Z = 11:00 Vienna (CET, UTC+1):
-    # 5am Vienna next day = 04:00Z; Dec 2 12am Vienna = Dec 1 23:00Z.
+    # Nov 2025 panel, inline "(Resets ...)". Captured 2025-11-27 02:00Z = 03:00 Vienna (CET, UTC+1):
+    # 5am Vienna that day = 04:00Z (within the 5-hour window); Dec 2 12am Vienna = Dec 1 23:00Z.
     "usage_2025-11_sonnet-only_with-nov24-notice_europe-vienna.txt": (
-        "2025-11-26T10:00",
+        "2025-11-27T02:00",
         [("five_hour", "", 1.0, U("2025-11-27T04:00")), ("weekly", "", 1.0, U("2025-12-01T23:00")),
          ("weekly_model", "Sonnet only", 1.0, U("2025-12-01T23:00"))],
     ),
@@ -67,10 +67,10 @@ CLAUDE_CASES = {
         [("five_hour", "", 40.0, U("2025-11-20T11:00")), ("weekly", "", 10.0, U("2025-11-27T00:00")),
          ("weekly_model", "Sonnet only", 0.0, U("2025-11-27T00:00"))],
     ),
-    # Spaces stripped. Captured 2026-02-08 12:00Z = 17:30 Calcutta (UTC+5:30): 4:29am next day =
-    # Feb 8 22:59Z; Feb 12 1:29pm = 07:59Z.
+    # Spaces stripped. Captured 2026-02-08 19:00Z = 00:30 Feb 9 Calcutta (UTC+5:30): 4:29am that
+    # day = Feb 8 22:59Z (within the 5-hour window); Feb 12 1:29pm = 07:59Z.
     "usage_compact-markers_no-spaces_asia-calcutta.txt": (
-        "2026-02-08T12:00",
+        "2026-02-08T19:00",
         [("five_hour", "", 6.0, U("2026-02-08T22:59")), ("weekly", "", 4.0, U("2026-02-12T07:59")),
          ("weekly_model", "Sonnet only", 1.0, U("2026-02-12T07:59"))],
     ),
@@ -105,9 +105,10 @@ CODEX_CASES = {
     ),
     # "Monthly limit ... 12% used (resets 07:08 on 7 May)".
     "codex_tui_status_snapshot_monthly_limit_v0.48.0.snap": ("2025-04-20T00:00", [("monthly", "", 12.0, U("2025-05-07T07:08"))], []),
-    # New style "% left": 55% left = 45 used, 70% left = 30 used; "Credits: 38 credits".
+    # New style "% left": 55% left = 45 used, 70% left = 30 used; "Credits: 38 credits". Seen at
+    # 05:00Z, so 09:25 is within the 5-hour window.
     "codex_tui_status_snapshot_credits_and_limits_left-variant.snap": (
-        "2026-01-10T00:00", [("five_hour", "", 45.0, U("2026-01-10T09:25")), ("weekly", "", 30.0, U("2026-01-10T09:55"))], [38.0],
+        "2026-01-10T05:00", [("five_hour", "", 45.0, U("2026-01-10T09:25")), ("weekly", "", 30.0, U("2026-01-10T09:55"))], [38.0],
     ),
 }
 
@@ -184,9 +185,11 @@ def test_codex_user_captures() -> None:
     # 56% left = 44 used, resets 03:16 on 2 Dec; 65% left = 35 used, resets 18:05 on 29 Nov.
     assert rows(parse_codex_status(body[0], cap)) == [("weekly", "", 44.0, U("2025-12-02T03:16"))]
     assert rows(parse_codex_status(body[1], cap)) == [("weekly", "", 35.0, U("2025-11-29T18:05"))]
-    # ANSI-coloured capture: 557 credits; 5h 50% left (09:01 is tomorrow after 12:00Z); weekly 85% left.
-    res = parse_codex_status("\n".join(body[2:5]), cap)
+    # ANSI-coloured capture, seen at 04:00Z: 557 credits; 5h 50% left (09:01 is within 5 h of the
+    # capture: today); weekly 85% left (04:01 on 27 Nov).
+    res = parse_codex_status("\n".join(body[2:5]), U("2025-11-27T04:00"))
     assert rows(res) == sorted([("credits", "", None, None), ("five_hour", "", 50.0, U("2025-11-27T09:01")), ("weekly", "", 15.0, U("2025-11-27T04:01"))])
+    assert not [n for n in res.notes if "stale" in n]
     assert [s.credits for s in res.snapshots if s.window == "credits"] == [557.0]
     # Monthly credit limit 92% left = 8 used, 08:00 on 1 Jul; 100,000 - 7,761 = 92,239 credits left.
     res = parse_codex_status("\n".join(body[5:7]), U("2026-06-15T00:00"))

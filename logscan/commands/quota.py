@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +26,32 @@ def _zone(tz: str | None) -> Any:
     return z
 
 
-def _paste(ctx: click.Context, fmt: str, no_headers: bool, tz: str | None, dry_run: bool) -> None:
+def _captured_at(at: str | None) -> datetime:
+    """When the panel was on screen: --at (ISO 8601; without a zone, local time), else now."""
+    if not at:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    from dateutil import parser as dparser
+
+    try:
+        t = dparser.isoparse(at)
+    except (ValueError, OverflowError):
+        raise click.BadParameter(f"{at!r} is not an ISO 8601 time, e.g. 2026-07-09T15:05Z or 2026-07-09T17:05+02:00.", param_hint="--at") from None
+    if t.tzinfo is None:
+        t = t.astimezone()  # the local zone
+    t = t.astimezone(timezone.utc)
+    if t > datetime.now(timezone.utc) + timedelta(minutes=5):
+        raise click.BadParameter(f"{at!r} is in the future; --at is when the panel was shown.", param_hint="--at")
+    return t
+
+
+def _paste(ctx: click.Context, fmt: str, no_headers: bool, tz: str | None, dry_run: bool, at: str | None = None) -> None:
     from logscan.quota.storage import save
     from logscan.quota.text import QuotaTextError, parse_panel
 
     text = sys.stdin.read()
     if not text.strip():
         raise click.UsageError("Nothing on stdin. Copy the /usage (Claude Code) or /status (Codex) panel and pipe it in, e.g. pbpaste | logscan usage paste")
-    captured = datetime.now(timezone.utc).replace(microsecond=0)
+    captured = _captured_at(at)
     try:
         res = parse_panel(text, captured, zone=_zone(tz))
     except QuotaTextError as e:
@@ -52,6 +70,7 @@ def _paste(ctx: click.Context, fmt: str, no_headers: bool, tz: str | None, dry_r
 
 def paste_options(fn: Any) -> Any:
     fn = click.option("--dry-run", is_flag=True, help="Parse and show, store nothing.")(fn)
+    fn = click.option("--at", "at", metavar="TIME", help="When the panel was shown, for one copied earlier (ISO 8601, e.g. 2026-07-09T15:05Z) [default: now].")(fn)
     fn = click.option("--tz", help="Zone for reset times the panel prints without one [default: the local zone].")(fn)
     return format_option(fn)
 
@@ -64,7 +83,7 @@ def usage() -> None:
 @usage.command("paste")
 @paste_options
 @click.pass_context
-def usage_paste(ctx: click.Context, fmt: str, no_headers: bool, tz: str | None, dry_run: bool) -> None:
+def usage_paste(ctx: click.Context, fmt: str, no_headers: bool, tz: str | None, dry_run: bool, at: str | None) -> None:
     """Read a Claude Code /usage panel or a Codex /status card from stdin and store its bars.
 
     The kind of panel is detected. Terminal captures with colours, CR line endings or several
@@ -74,15 +93,16 @@ def usage_paste(ctx: click.Context, fmt: str, no_headers: bool, tz: str | None, 
     \b
     pbpaste | logscan usage paste
     logscan usage paste --tz Europe/Vienna < usage.txt
+    logscan usage paste --at 2026-07-09T15:05Z < copied-earlier.txt
     """
-    _paste(ctx, fmt, no_headers, tz, dry_run)
+    _paste(ctx, fmt, no_headers, tz, dry_run, at)
 
 
 @click.command("ingest")
 @click.argument("source")
 @paste_options
 @click.pass_context
-def ingest_cmd(ctx: click.Context, source: str, fmt: str, no_headers: bool, tz: str | None, dry_run: bool) -> None:
+def ingest_cmd(ctx: click.Context, source: str, fmt: str, no_headers: bool, tz: str | None, dry_run: bool, at: str | None) -> None:
     """'logscan ingest -' is 'logscan usage paste': read a /usage or /status panel from stdin.
 
     \b
@@ -90,7 +110,7 @@ def ingest_cmd(ctx: click.Context, source: str, fmt: str, no_headers: bool, tz: 
     """
     if source != "-":
         raise click.BadParameter(f"{source!r}: only '-' (stdin) is accepted here. To read log files use 'logscan backfill {source}'.", param_hint="SOURCE")
-    _paste(ctx, fmt, no_headers, tz, dry_run)
+    _paste(ctx, fmt, no_headers, tz, dry_run, at)
 
 
 @click.command()

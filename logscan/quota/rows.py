@@ -29,6 +29,7 @@ def snapshot_row(s: QuotaSnapshot) -> tuple[Any, ...]:
         s.source_path,
         s.source_offset,
         datetime.now(timezone.utc).replace(tzinfo=None),
+        s.note,
     )
 
 

@@ -7,7 +7,7 @@ read-write here, and a lock held by another process becomes a clear error.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +62,54 @@ FROM quota_snapshots {where} ORDER BY tool, window_kind, scope NULLS FIRST, capt
 
 
 def load_snapshots(db: Path, tool: str | None = None) -> list[dict[str, Any]]:
+    """Every stored reading, plus the statusline's readings still waiting in the spool for the
+    next commit (so ``quota`` shows the latest reading from any channel at once), in order."""
     from logscan.service.client import run_query
 
     cols, rows = run_query(db, SNAPSHOT_SQL.format(where="WHERE tool = ?" if tool else ""), [tool] if tool else [])
-    return [dict(zip(cols, r, strict=True)) for r in rows]
+    out = [dict(zip(cols, r, strict=True)) for r in rows]
+    seen = {(d["tool"], d["window_kind"], d["scope"], d["captured_at"]) for d in out}
+    for d in spooled(tool):
+        if (d["tool"], d["window_kind"], d["scope"], d["captured_at"]) not in seen:
+            out.append(d)
+    out.sort(key=lambda d: (d["tool"], d["window_kind"], d["scope"] or "", d["captured_at"]))
+    return out
+
+
+def spooled(tool: str | None = None) -> list[dict[str, Any]]:
+    """Readings in the statusline spool (and files claimed by a commit in progress), as rows of
+    SNAPSHOT_SQL's columns. Unreadable lines are skipped, as the importer does."""
+    import os
+
+    from logscan.quota.rows import from_spool
+    from logscan.quota.spool import MAX_LINE, SPOOL_NAME, data_dir
+    from logscan.quota.fastjson import loads
+
+    d = data_dir()
+    try:
+        names = [n for n in os.listdir(d) if n == SPOOL_NAME or (n.startswith("quota-spool.") and n.endswith(".importing"))]
+    except OSError:
+        return []
+    out = []
+    for name in sorted(names):
+        try:
+            raw = (d / name).read_bytes()
+        except OSError:
+            continue
+        for line in raw.splitlines():
+            if not line.strip() or len(line) > MAX_LINE:
+                continue
+            try:
+                s = from_spool(loads(line))  # type: ignore[arg-type]
+            except Exception:  # noqa: BLE001  (a torn or foreign line)
+                continue
+            if tool and s.tool != tool:
+                continue
+            naive = (lambda t: None if t is None else t.astimezone(timezone.utc).replace(tzinfo=None))
+            out.append({"tool": s.tool, "window_kind": s.window, "scope": s.scope, "used_percent": s.used_percent,
+                        "resets_at": naive(s.resets_at), "captured_at": naive(s.captured_at), "source": s.source,
+                        "window_minutes": s.window_minutes, "credits": s.credits, "zone_assumed": s.zone_assumed})
+    return out
 
 
 def interval_usage(db: Path, bounds: list[tuple[str, str | None, datetime, datetime]]) -> list[tuple[int, float | None, int]]:

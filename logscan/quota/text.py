@@ -29,7 +29,7 @@ CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CLAUDE_HEADER_RE = re.compile(r"^\W*Settings\b", re.I)
 CLAUDE_LABEL_RE = re.compile(r"^[\s│|]*Cur\w{0,6}?\s*(?P<what>session|week)\s*(?:\((?P<scope>[^)]{0,60})\))?", re.I)
 CLAUDE_END_RE = re.compile(r"^\W*(?:Extra\s*usage|Account:|Org:|Esc\s*to)", re.I)
-PERCENT_RE = re.compile(r"(?P<n>\d{1,3}(?:\.\d+)?)\s*%\s*(?P<kind>used|left|remaining)", re.I)
+PERCENT_RE = re.compile(r"(?P<n>[-−]?\s*\d{1,4}(?:\.\d+)?)\s*%\s*(?P<kind>used|left|remaining)", re.I)
 RESETS_RE = re.compile(r"\bResets?\s*:?\s*(?P<rest>.{0,80})", re.I)  # "Resets4:29am" in space-less captures
 CLAUDE_ERROR_RE = re.compile(r"(?:^|\n)\W*Error:?\s*(?P<msg>.{0,300})", re.I | re.S)
 LOADING_RE = re.compile(r"Loading\s*usage\s*data", re.I)
@@ -38,7 +38,7 @@ LOADING_RE = re.compile(r"Loading\s*usage\s*data", re.I)
 CODEX_HEADER_RE = re.compile(r"OpenAI\s*Codex|^\s*/status\b|^\s*╭", re.I)
 CODEX_ROW_RE = re.compile(
     r"(?P<label>[A-Za-z0-9][\w .\-]{0,40}?)\s*limit:\s*(?:\[[^\]\n]{0,60}\])?\s*"
-    r"(?P<n>\d{1,3}(?:\.\d+)?)\s*%\s*(?P<kind>used|left)(?:\s*\(\s*resets\s*(?P<reset>[^)\n]{0,40})\))?",
+    r"(?P<n>[-−]?\s*\d{1,4}(?:\.\d+)?)\s*%\s*(?P<kind>used|left)(?:\s*\(\s*resets\s*(?P<reset>[^)\n]{0,40})\))?",
     re.I,
 )
 CODEX_CREDITS_RE = re.compile(r"Credits:\s*(?P<n>\d[\d,]{0,15}(?:\.\d+)?)\s*credits", re.I)
@@ -57,6 +57,15 @@ class PanelResult:
     snapshots: list[QuotaSnapshot]
     notes: list[str] = field(default_factory=list)
     panels: int = 1
+
+
+def percent(text: str, where: str) -> float:
+    """A bar's percentage; anything outside 0-100 is not a reading (a garbled or misread panel)."""
+    pct = float(text.replace("−", "-").replace(" ", ""))
+    if not 0.0 <= pct <= 100.0:
+        raise QuotaTextError(f"{where} shows {text.strip()}%, which no quota bar can show (0-100 %); nothing was stored. "
+                             "Copy the panel again (the whole panel, after it has finished loading).")
+    return pct
 
 
 def clean(text: str) -> str:
@@ -154,16 +163,17 @@ def _claude_sections(lines: list[str], captured_at: datetime, zone: tuple[tzinfo
             return  # a redraw copy; the first reading wins
         reset_at = None
         assumed = None
+        note = None
         if isinstance(cur.get("reset"), str):
-            r = resolve_reset(str(cur["reset"]), captured_at, zone)
-            reset_at, assumed = r.at, r.zone_assumed
+            r = resolve_reset(str(cur["reset"]), captured_at, zone, 300 if key[0] == "five_hour" else 10080)
+            reset_at, assumed, note = r.at, r.zone_assumed, r.note
             if r.note:
                 notes.append(r.note)
             if r.at is None:
                 notes.append(f"could not read the reset time of {key[1] or key[0]}")
             elif assumed:
                 notes.append(f"reset times without a zone were read in {assumed}")
-        pct = float(cur["pct"])  # type: ignore[arg-type]
+        pct = percent(str(cur["pct"]), f"the {key[1] or key[0].replace('_', ' ')} bar")
         used = pct if cur["kind"] == "used" else 100.0 - pct
         out[key] = QuotaSnapshot(
             tool="claude-code",
@@ -175,6 +185,7 @@ def _claude_sections(lines: list[str], captured_at: datetime, zone: tuple[tzinfo
             source=source,
             window_minutes=300 if key[0] == "five_hour" else 10080,
             zone_assumed=assumed if reset_at is not None else None,
+            note=note,
         )
 
     for line in lines:
@@ -275,12 +286,14 @@ def _codex_rows(lines: list[str], captured_at: datetime, zone: tuple[tzinfo, str
             last_key = key
             if key in out:
                 continue
-            pct = float(m["n"])
+            pct = percent(m["n"], f"the {m['label'].strip()[:30]} row")
             used = pct if m["kind"].lower() == "used" else 100.0 - pct
-            reset_at = assumed = None
+            reset_at = assumed = note = None
             if m["reset"]:
-                r = resolve_reset(m["reset"], captured_at, zone)
-                reset_at, assumed = r.at, r.zone_assumed
+                r = resolve_reset(m["reset"], captured_at, zone, minutes)
+                reset_at, assumed, note = r.at, r.zone_assumed, r.note
+                if r.note:
+                    notes.append(r.note)
                 if r.at is None:
                     notes.append(f"could not read the reset time of the {m['label'].strip()[:30]} limit")
                 elif assumed:
@@ -295,6 +308,7 @@ def _codex_rows(lines: list[str], captured_at: datetime, zone: tuple[tzinfo, str
                 source=source,
                 window_minutes=minutes,
                 zone_assumed=assumed if reset_at is not None else None,
+                note=note,
             )
         elif (m2 := CODEX_CREDITS_USED_RE.search(line)) and last_key is not None and last_key[1] and "credits" in last_key[1]:
             snap = out[last_key]

@@ -161,6 +161,12 @@ def m006_budget_alerts(con: Any) -> None:
     )
 
 
+@migration
+def m008_quota_snapshot_note(con: Any) -> None:
+    # Why a reading needs a second look (a reset text that was stale when it was pasted).
+    con.execute("ALTER TABLE quota_snapshots ADD COLUMN note VARCHAR")
+
+
 MIGRATIONS_TABLE = "_logscan_migrations"
 
 

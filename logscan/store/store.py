@@ -74,9 +74,9 @@ SNAPSHOT_COLUMNS = [
     "source_path",
     "source_offset",
     "recorded_at",
+    "note",
 ]
 
-# Statement types a query may run: reading only.
 
 
 @dataclass
