@@ -37,6 +37,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "retention": "admin:retention",
     "doctor": "admin:doctor",
     "sync": "sync:sync",
+    "backup": "backup:backup",
+    "restore": "backup:restore",
     "usage": "quota:usage",
     "ingest": "quota:ingest_cmd",
     "statusline": "quota:statusline",
@@ -91,4 +93,5 @@ def cli(ctx: click.Context, db: Path | None) -> None:
     """
     from logscan.paths import default_db_path
 
+    os.umask(0o077)  # everything logscan creates (store, WAL, exports, settings, spool) is private
     ctx.obj = {"db": (db or default_db_path()).expanduser()}

@@ -8,6 +8,9 @@ import sys
 
 
 def main() -> None:
+    import os
+
+    os.umask(0o077)  # every file logscan creates is private to this user (the store is personal data)
     if sys.argv[1:] == ["statusline"]:
         from logscan.quota.statusline import main as statusline
 

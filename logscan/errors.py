@@ -10,6 +10,7 @@ class ExitCode(IntEnum):
     ERROR = 1
     USAGE = 2
     INPUT_PROBLEMS = 3
+    DAMAGED_STORE = 78  # EX_CONFIG: the service manager must not restart into the same error
 
 
 class LogscanError(Exception):

@@ -132,21 +132,32 @@ def _backfill_via_daemon(db: Path, roots: list[Path]) -> Any:
 
 @click.command()
 @click.argument("sql")
+@click.option("--allow-files", is_flag=True, help="Let this query read your own files (read_csv, 'x.parquet', ...). "
+              "Opens the store itself, read-only, never through the daemon (stop the daemon first if it runs).")
 @format_option
 @click.pass_context
-def query(ctx: click.Context, sql: str, fmt: str, no_headers: bool) -> None:
-    """Run read-only SQL against the store ('-' reads the SQL from stdin).
+def query(ctx: click.Context, sql: str, allow_files: bool, fmt: str, no_headers: bool) -> None:
+    """Run one read-only SQL statement against the store ('-' reads the SQL from stdin).
+
+    Queries cannot change the store and cannot read or write other files (see README, "Queries").
 
     \b
     logscan query "SELECT tool, model, sum(total_tokens), sum(cost_usd) FROM events GROUP BY ALL"
     logscan query "SELECT * FROM sessions ORDER BY cost_usd DESC LIMIT 10" -f json
     echo "SELECT count(*) FROM events" | logscan query -
+    logscan query --allow-files "SELECT * FROM events JOIN 'projects.csv' USING (project)"
     """
     from logscan.service.client import run_query
 
     if sql == "-":
         sql = sys.stdin.read()
-    columns, rows = run_query(db_path(ctx), sql)
+    if allow_files:
+        from logscan.store.store import Store
+
+        with Store.open(db_path(ctx), read_only=True, allow_files=True) as store:
+            columns, rows = store.query(sql)
+    else:
+        columns, rows = run_query(db_path(ctx), sql)
     emit(columns, rows, fmt, no_headers)
 
 

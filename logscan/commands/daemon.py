@@ -42,12 +42,20 @@ def daemon(
     from logscan.service.daemon import Daemon
     from logscan.service.logs import setup_logging
 
+    from logscan.errors import ExitCode
+    from logscan.store.damage import CorruptStore
+
     setup_logging(logging.DEBUG if verbose else logging.INFO)
     d = Daemon(
         db_path(ctx), list(roots) if roots else None, sock=sock, poll=poll, poll_interval=poll_interval, debounce=debounce,
         reconcile_interval=reconcile_interval, query_timeout=query_timeout, batch_events=batch_events,
     )
-    ctx.exit(d.run())
+    try:
+        code = d.run()
+    except CorruptStore as e:
+        say(f"Error: {e}")  # exit 78: the unit's RestartPreventExitStatus stops a restart loop
+        ctx.exit(ExitCode.DAMAGED_STORE)
+    ctx.exit(code)
 
 
 @click.group()

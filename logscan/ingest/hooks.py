@@ -18,6 +18,7 @@ AFTER_FLUSH: list[str] = [
     "logscan.reports.budget:check",  # budget alerts, once per period
     "logscan.store.export:apply_retention",  # the retention setting, at most hourly
     "logscan.quota.cache:write_cache",  # today's cost and latest bars for the statusline
+    "logscan.store.backup:maybe_backup",  # a checked copy of the store, at most daily (last N kept)
 ]
 
 

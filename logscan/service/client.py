@@ -48,18 +48,23 @@ def _db_key(db: Path | str) -> str:
 
 def request(msg: dict[str, Any], *, timeout: float | None = DEFAULT_QUERY_TIMEOUT + 5, sock_path: Path | None = None) -> dict[str, Any]:
     """Send one request and return the decoded reply dict; raise ``NoDaemon`` if nobody answers."""
-    from logscan.paths import socket_path
+    from logscan.paths import InsecurePath, check_socket, socket_path
 
-    path = str(sock_path or socket_path())
+    sock = Path(sock_path or socket_path())
+    path = str(sock)
+    try:
+        check_socket(sock, exists=True)  # never talk to a socket another user could have put there
+    except InsecurePath as e:
+        raise NoDaemon(f"not using the daemon socket: {e}") from None
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.settimeout(CONNECT_TIMEOUT)
         try:
             s.connect(path)
-        except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError, PermissionError, OSError) as e:
+            s.settimeout(timeout)
+            s.sendall(json.dumps(msg).encode() + b"\n")
+        except OSError as e:  # missing, refused, reset before the request was read: no daemon
             raise NoDaemon(f"no daemon at {path}: {e}") from None
-        s.settimeout(timeout)
-        s.sendall(json.dumps(msg).encode() + b"\n")
         chunks: list[bytes] = []
         while True:
             got = s.recv(1 << 16)

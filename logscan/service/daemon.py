@@ -144,6 +144,7 @@ class Daemon:
         self.wake.set()
 
     def start(self) -> None:
+        from logscan.store.readonly import lock_down
         from logscan.store.store import Store
 
         if not self.explicit_roots:
@@ -154,6 +155,9 @@ class Daemon:
         # The lock may be held briefly by a backfill that is finishing: wait for it.
         self.store = Store.open(self.db, wait=self.lock_wait)
         self._tune(self.store.con)
+        # From here on this DuckDB instance reads and writes no file but the store and its
+        # staging directory: user SQL on its cursors cannot reach the file system.
+        lock_down(self.store.con, self.db)
         self.writer = Writer(self.store, self.roots, self.pending, self.stopping, health=self.watcher.health,
                              check_roots=self.watcher.check_roots, **self.writer_options)
         self.server.writer = self.writer

@@ -109,8 +109,11 @@ def check_store(db: Path, query: QueryFn) -> list[Finding]:
     out: list[Finding] = []
     try:
         _, r = query(db, "SELECT count(*), count(DISTINCT event_id), min(ts), max(ts) FROM events", None)
+        query(db, "SELECT sum(hash(e)) FROM events AS e", None)  # reads every block: checksums verified
     except LogscanError as e:
-        return [Finding("database", "error", str(e).splitlines()[0], "follow the message above")]
+        damaged = "damaged" in str(e) or "orrupt" in str(e)
+        return [Finding("database", "error", str(e).splitlines()[0],
+                        "'logscan restore' puts the newest good backup back and re-reads the logs on disk" if damaged else "follow the message above")]
     total, distinct, first, last = r[0]
     out.append(Finding("database", "ok" if total else "info", f"{total:,} events" + (f" from {first:%Y-%m-%d} to {last:%Y-%m-%d} (UTC)" if total else ""),
                        "" if total else "run 'logscan backfill' to read existing logs"))
@@ -147,6 +150,22 @@ def check_store(db: Path, query: QueryFn) -> list[Finding]:
     return out
 
 
+def check_backups(db: Path) -> list[Finding]:
+    from logscan.store.backup import backup_dir, keep_count, list_backups
+
+    if keep_count() == 0:
+        return [Finding("backups", "warn", "automatic backups are off", "'logscan backup --keep 7' turns them on")]
+    found = list_backups(db)
+    if not found:
+        return [Finding("backups", "info" if not db.exists() else "warn", f"none yet in {backup_dir(db)}",
+                        "one is made after the next commit (daemon or backfill), or now: 'logscan backup --now'")]
+    import time
+
+    age_h = (time.time() - found[0].stat().st_mtime) / 3600
+    return [Finding("backups", "ok" if age_h < 48 else "warn", f"{len(found)} in {backup_dir(db)}, newest {age_h:.1f} h old (keeping {keep_count()})",
+                    "" if age_h < 48 else "is the daemon running? 'logscan backup --now' makes one")]
+
+
 def check_settings() -> list[Finding]:
     from logscan.reports.budget import load_budgets
     from logscan.store.export import retention_days
@@ -171,5 +190,6 @@ def run_checks(db: Path, *, now: datetime | None = None, query: QueryFn | None =
     out = check_roots() + check_permissions(db) + check_daemon(db) + check_service()
     if db.exists():
         out += check_store(db, query)
+    out += check_backups(db)
     out += check_settings()
     return out

@@ -6,8 +6,8 @@ Operations::
     {"op": "ping"}                                   -> {"ok": true, "pid": ..., "db": ...}
     {"op": "status"}                                 -> {"ok": true, "status": {...}}
     {"op": "query", "sql": ..., "params": [...], "timeout": s, "tz": "Europe/Paris"}
-        read-only statements only (``logscan.store.store.check_read_only``), on a fresh cursor, and
-        interrupted (``cursor.interrupt()``) after the timeout.
+        one read statement, in a read-only transaction (``logscan.store.readonly``), on a fresh
+        cursor of the daemon's locked-down instance (no file access), and interrupted (``cursor.interrupt()``) after the timeout.
     {"op": "backfill", "paths": ["/dir", ...]}       -> {"ok": true, "result": {summary}}
     {"op": "call", "target": "module:function", "args": {...}} -> {"ok": true, "result": ...}
 
@@ -102,12 +102,17 @@ class QueryServer:
                 f"The socket path {path} is longer than this system allows ({SUN_PATH_MAX - 1} bytes). "
                 "Set LOGSCAN_SOCKET to a shorter path, e.g. /tmp/logscan-$UID.sock."
             )
+        from logscan.paths import InsecurePath, check_socket, make_private_dir
+
         parent = path.parent
         if not parent.exists():
-            parent.mkdir(parents=True, mode=0o700)
-            os.chmod(parent, 0o700)
-        elif parent.name.startswith("logscan") and parent.stat().st_uid == os.getuid():
-            os.chmod(parent, 0o700)  # our own directory: keep it private
+            make_private_dir(parent)
+        elif not parent.is_symlink() and parent.stat().st_uid == os.getuid() and parent.name in ("logscan", "run"):
+            make_private_dir(parent)  # our own directory (made by an older version?): keep it private
+        try:
+            check_socket(path, exists=True)
+        except InsecurePath as e:
+            raise LogscanError(f"Refusing to start the daemon: {e}.") from None
         if path.exists() or path.is_symlink():
             if not stat.S_ISSOCK(path.lstat().st_mode):
                 raise LogscanError(f"{path} exists and is not a socket. Remove it or set LOGSCAN_SOCKET to another path.")
@@ -207,7 +212,7 @@ class QueryServer:
 
         from logscan.errors import QueryError, ReadOnlyViolation
         from logscan.service.protocol import decode_value, encode_value
-        from logscan.store.store import TABLES_HINT, check_read_only
+        from logscan.store.readonly import TABLES_HINT, run_on
 
         sql = req["sql"]
         if not isinstance(sql, str):
@@ -231,13 +236,10 @@ class QueryServer:
                     cur.execute(f"SET TimeZone = '{tz}'")
                 except duckdb.Error:
                     pass  # not a zone DuckDB knows: keep the daemon's
-            check_read_only(cur, sql)
             timer = threading.Timer(timeout, interrupt)
             timer.daemon = True
             timer.start()
-            res = cur.execute(sql, params)
-            columns = [d[0] for d in res.description] if res.description else []
-            rows = res.fetchall() if res.description else []
+            columns, rows = run_on(cur, sql, params)
             timer.cancel()
             return {"ok": True, "columns": columns, "rows": [[encode_value(x) for x in r] for r in rows]}
         except ReadOnlyViolation as e:

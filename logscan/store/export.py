@@ -13,7 +13,10 @@ error.
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import shutil
+import tempfile
 import time as _time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,6 +24,7 @@ from typing import Any
 
 from logscan.errors import ConfigError, LogscanError
 from logscan.store.migrations import EVENT_COLUMNS
+from logscan.store.readonly import stage_dir
 
 FORMATS = ("parquet", "csv", "jsonl")
 REQUIRED = [n for n, t in EVENT_COLUMNS if "NOT NULL" in t]
@@ -81,9 +85,15 @@ def export_events(store: Any, path: str, fmt: str, since: datetime | None = None
     params = [since] if since else []
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    store.con.execute(f"COPY (SELECT * FROM events {where} ORDER BY ts, event_id) TO {_lit(str(tmp))} ({opts})", params)
-    tmp.replace(out)
+    # DuckDB writes into the store's private staging directory (the daemon's instance may write
+    # nowhere else); the finished file is then moved into place, private (0600).
+    tmp = stage_dir(store.path) / f"export-{os.getpid()}-{_time.monotonic_ns()}.part"
+    try:
+        store.con.execute(f"COPY (SELECT * FROM events {where} ORDER BY ts, event_id) TO {_lit(str(tmp))} ({opts})", params)
+        os.chmod(tmp, 0o600)
+        shutil.move(str(tmp), str(out))
+    finally:
+        tmp.unlink(missing_ok=True)
     n = store.con.execute(f"SELECT count(*) FROM events {where}", params).fetchone()[0]
     return {"path": str(out), "format": fmt, "events": int(n), "bytes": out.stat().st_size}
 
@@ -104,18 +114,32 @@ def _reader(path: str, fmt: str, columns: list[str] | None = None) -> str:
 
 
 def import_file(store: Any, path: str, fmt: str) -> dict[str, Any]:
-    """Merge an export into the store; return counts (new, updated, rows read)."""
+    """Merge an export into the store; return counts (new, updated, rows read). The file is
+    copied into the store's staging directory first (the only place the daemon's DuckDB reads)."""
+    try:
+        fd, staged = tempfile.mkstemp(prefix="import-", suffix="." + fmt, dir=stage_dir(store.path))
+        os.close(fd)
+        shutil.copyfile(path, staged)
+    except OSError as e:
+        raise ExportError(f"Cannot read {path}: {e.strerror or e}.") from e
+    try:
+        return _import_staged(store, path, staged, fmt)
+    finally:
+        os.unlink(staged)
+
+
+def _import_staged(store: Any, path: str, staged: str, fmt: str) -> dict[str, Any]:
     import duckdb
 
     try:
-        cols = [r[0] for r in store.con.execute(f"DESCRIBE SELECT * FROM {_reader(path, fmt)}").fetchall()]
+        cols = [r[0] for r in store.con.execute(f"DESCRIBE SELECT * FROM {_reader(staged, fmt)}").fetchall()]
     except duckdb.Error as e:
         raise ExportError(f"Cannot read {path} as {fmt}: {str(e).splitlines()[0]}. Is it a 'logscan export' file?") from e
     missing = [c for c in REQUIRED if c not in cols]
     if missing:
         raise ExportError(f"{path} is not a logscan export: it lacks the columns {', '.join(missing)}. Make one with 'logscan export'.")
     known = [c for c in cols if c in TYPES]
-    src = _reader(path, fmt, cols)
+    src = _reader(staged, fmt, cols)
     select = ", ".join(f"CAST({c} AS {TYPES[c]}) AS {c}" for c in known)
     rows = store.con.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
     res = store.import_events(f"SELECT {select} FROM {src}")

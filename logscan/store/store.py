@@ -23,7 +23,11 @@ from typing import Any
 import orjson
 
 from logscan.errors import DatabaseBusy, MigrationError, NoDatabase, QueryError, ReadOnlyViolation
+from logscan.store.damage import CorruptStore, corrupt_message, looks_corrupt
 from logscan.store.migrations import EVENT_COLUMNS, migrate, pending
+from logscan.paths import make_private_dir
+from logscan.store.readonly import TABLES_HINT, connect_read_only, duckdb_module, stage_dir
+from logscan.store.readonly import run as readonly_run
 
 EVENT_NAMES = [n for n, _ in EVENT_COLUMNS]
 # Which copy of an event id wins: the higher rank; among equal ranks the smaller host (one host's
@@ -76,8 +80,6 @@ SNAPSHOT_COLUMNS = [
 ]
 
 # Statement types a query may run: reading only.
-READ_ONLY_TYPES = {"SELECT", "EXPLAIN", "PRAGMA"}
-TABLES_HINT = "Tables: events, files, problems, quota_snapshots; view: sessions. See 'logscan schema'."
 
 
 @dataclass
@@ -179,32 +181,19 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def duckdb_module() -> Any:
-    """DuckDB's C++ extension module, ``_duckdb``. The ``duckdb`` package re-exports it
-    (``duckdb.connect is _duckdb.connect``, the same exception classes) and adds a Python layer
-    for relations, Arrow and pandas that logscan does not use and that takes 0.1-0.2 s to import:
-    more than a whole report should take. The package is the fallback where the extension is
-    laid out differently."""
-    try:
-        import _duckdb
-
-        return _duckdb
-    except ImportError:  # pragma: no cover  (older layouts)
-        import duckdb
-
-        return duckdb
-
-
-def _connect(path: Path, read_only: bool, wait: float) -> Any:
+def _connect(path: Path, read_only: bool, wait: float, allow_files: bool = False) -> Any:
     duckdb = duckdb_module()
     deadline = time.monotonic() + wait
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            if read_only:
+                return connect_read_only(path, allow_files=allow_files)
+            return duckdb.connect(str(path))
         except duckdb.IOException as e:
             msg = str(e)
-            if "lock" not in msg.lower() or time.monotonic() >= deadline:
-                if "lock" in msg.lower():
+            locked = "set lock" in msg.lower() or "conflicting lock" in msg.lower()
+            if not locked or time.monotonic() >= deadline:
+                if locked:
                     pid = re.search(r"PID (\d+)", msg)
                     holder = f" by process {pid.group(1)}" if pid else ""
                     raise DatabaseBusy(
@@ -216,6 +205,34 @@ def _connect(path: Path, read_only: bool, wait: float) -> Any:
             time.sleep(random.uniform(0.005, 0.015))
 
 
+_told_private: set[str] = set()
+
+
+def make_private(db: Path) -> None:
+    """Make an existing store private: the database and its WAL 0600, its directory 0700 when it
+    is logscan's own (named ``logscan``), saying so once on stderr. Another user can read nothing."""
+    import stat
+    import sys
+
+    changed = []
+    targets = [db, db.with_name(db.name + ".wal")]
+    if db.parent.name == "logscan":
+        targets.append(db.parent)
+    for p in targets:
+        try:
+            st = os.lstat(p)
+        except OSError:
+            continue
+        if stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid() or not st.st_mode & 0o077:
+            continue
+        want = 0o700 if stat.S_ISDIR(st.st_mode) else 0o600
+        os.chmod(p, want)
+        changed.append(f"{p} {stat.S_IMODE(st.st_mode):04o} -> {want:04o}")
+    if changed and str(db) not in _told_private:
+        _told_private.add(str(db))
+        print(f"logscan: made the store private (other users could read it): {'; '.join(changed)}", file=sys.stderr)
+
+
 class Store:
     def __init__(self, con: Any, path: Path, read_only: bool) -> None:
         self.con = con
@@ -224,15 +241,29 @@ class Store:
         self._staging: set[str] | None = None  # staging tables that may hold rows (None: not made yet)
 
     @classmethod
-    def open(cls, path: Path, *, read_only: bool = False, wait: float = 2.0) -> Store:
-        path = Path(path).expanduser()
+    def open(cls, path: Path, *, read_only: bool = False, wait: float = 2.0, allow_files: bool = False) -> Store:
+        """The store at ``path``: read-write (created and migrated as needed; one process at a
+        time), or ``read_only`` for user SQL (``logscan.store.readonly``: no writes, no file
+        access unless ``allow_files``). A damaged file raises ``CorruptStore`` (one line that
+        points to ``logscan restore``), never a raw checksum error."""
+        try:
+            return cls._open(Path(path).expanduser(), read_only, wait, allow_files)
+        except CorruptStore:
+            raise
+        except Exception as e:
+            if looks_corrupt(e):
+                raise CorruptStore(corrupt_message(Path(path).expanduser(), e)) from e
+            raise
+
+    @classmethod
+    def _open(cls, path: Path, read_only: bool, wait: float, allow_files: bool) -> Store:
         if read_only:
             if not path.exists():
                 raise NoDatabase(
                     f"No database at {path}. Run 'logscan backfill' to create it (or start 'logscan daemon'), "
                     "or pass --db / set LOGSCAN_DB to use another file."
                 )
-            con = _connect(path, True, wait)
+            con = _connect(path, True, wait, allow_files)
             todo = pending(con)
             if todo:
                 con.close()
@@ -241,8 +272,13 @@ class Store:
                     "Run 'logscan backfill' or start the daemon, which migrate it."
                 )
             return cls(con, path, True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        con = _connect(path, False, wait)
+        make_private_dir(path.parent) if not path.parent.exists() else None
+        make_private(path)
+        old = os.umask(0o077)  # the database and its WAL are created private
+        try:
+            con = _connect(path, False, wait)
+        finally:
+            os.umask(old)
         migrate(con)
         return cls(con, path, False)
 
@@ -271,12 +307,17 @@ class Store:
         return {r[0]: FileState(*r) for r in rows}
 
     def query(self, sql: str, params: Sequence[Any] | None = None, *, guard: bool = True) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run read-only SQL; return (column names, rows)."""
+        """Run read-only SQL; return (column names, rows). With ``guard`` (user SQL) it goes through
+        ``logscan.store.readonly.run``: one read statement, in a read-only transaction. Without,
+        it is logscan's own SQL, run as given."""
         duckdb = duckdb_module()
+        if guard:
+            try:
+                return readonly_run(self.con, sql, params)
+            except duckdb.Error as e:
+                raise QueryError(f"{e}\n{TABLES_HINT}") from e
         cur = self.con.cursor()
         try:
-            if guard:
-                check_read_only(cur, sql)
             try:
                 res = cur.execute(sql, params or [])
             except duckdb.Error as e:
@@ -441,8 +482,9 @@ class Store:
 
     def _stage_event_chunks(self, chunks: Sequence[tuple[int, bytes]]) -> int:
         # One line per chunk, {"k": its place, "c": its columns}, in a private temporary file
-        # (mkstemp: mode 0600) that DuckDB's JSON reader loads in one statement.
-        fd, tmp = tempfile.mkstemp(prefix="logscan-stage-", suffix=".ndjson")
+        # (mkstemp: mode 0600) in the store's staging directory, the one place the daemon's
+        # DuckDB may read, that DuckDB's JSON reader loads in one statement.
+        fd, tmp = tempfile.mkstemp(prefix="logscan-stage-", suffix=".ndjson", dir=stage_dir(self.path))
         try:
             with os.fdopen(fd, "wb") as f:
                 for k, (_, data) in enumerate(chunks):
@@ -500,19 +542,3 @@ class Store:
 
 def _q(col: str) -> str:
     return f'"{col}"' if col == "offset" else col
-
-
-def check_read_only(con: Any, sql: str) -> None:
-    try:
-        statements = con.extract_statements(sql)
-    except Exception as e:  # a parse error: let DuckDB's own message through
-        raise QueryError(f"{e}\n{TABLES_HINT}") from e
-    if not statements:
-        raise QueryError("No SQL statement given. Example: logscan query \"SELECT model, sum(cost_usd) FROM events GROUP BY 1\"")
-    for st in statements:
-        kind = str(st.type).rsplit(".", 1)[-1]
-        if kind not in READ_ONLY_TYPES:
-            raise ReadOnlyViolation(
-                f"'logscan query' runs read-only statements (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN); "
-                f"this one is {kind}: {st.query.strip()[:80]}"
-            )
