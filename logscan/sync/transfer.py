@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from logscan.store import syncstate
+from logscan.store.readonly import stage_dir
 from logscan.sync.hub import EVENT_NAMES, LOCK_KEY, SNAPSHOT_HUB_COLUMNS, TEXT_COLUMNS
 
 Hook = Callable[[str, int], None]
@@ -64,8 +65,10 @@ class PullResult:
     bad_rows: int = 0
 
 
-def _tmp() -> str:
-    fd, path = tempfile.mkstemp(prefix="logscan-sync-", suffix=".csv")  # mode 0600
+def _tmp(store: Any) -> str:
+    """A private (0600) CSV file in the store's staging directory: the only place the store's
+    connection may read and write files (``logscan.store.readonly.lock_down``)."""
+    fd, path = tempfile.mkstemp(prefix="sync-", suffix=".csv", dir=stage_dir(store.path))
     os.close(fd)
     return path
 
@@ -82,7 +85,7 @@ def push(store: Any, pg: Any, host: str, *, redact: str | None = None, batch_row
     total = syncstate.plan_push(store)
     pg.execute(f"CREATE TEMP TABLE IF NOT EXISTS _logscan_stage AS SELECT {_COLS} FROM logscan.events WITH NO DATA")
     pg.commit()
-    path = _tmp()
+    path = _tmp(store)
     try:
         for lo in range(0, total, batch_rows):
             hi = min(lo + batch_rows, total)
@@ -120,7 +123,7 @@ def pull(store: Any, pg: Any, host: str, origin: str, *, batch_rows: int = BATCH
     from psycopg import sql
 
     out = PullResult()
-    path = _tmp()
+    path = _tmp(store)
     try:
         while True:
             st = syncstate.load_state(store.con)
