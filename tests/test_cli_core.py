@@ -152,3 +152,61 @@ def test_backfill_runs_the_after_commit_hooks(db: Path, tmp_path: Path) -> None:
     assert not cache.exists()
     run("backfill", str(REAL))
     assert cache.exists()
+
+
+def test_ctrl_c_during_backfill_says_what_was_kept_and_exits_130(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every committed batch is whole: an interrupt loses nothing, and the next run continues."""
+    from daemon_helpers import truth, write_lines
+    from logscan.ingest.ingestor import Ingestor
+
+    root = tmp_path / "projects"
+    for k in range(6):
+        write_lines(root / "p" / f"s{k}.jsonl", f"k{k}", range(10))
+    real = Ingestor.process
+    seen: list[str] = []
+
+    def interrupted(self: Ingestor, path: str, st: object = None) -> None:
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+        seen.append(path)
+        real(self, path, st)
+        self.flush()  # as the batch limit would: what was read before the interrupt is committed
+
+    monkeypatch.setattr(Ingestor, "process", interrupted)
+    r = CliRunner().invoke(cli, ["backfill", str(root)])
+    assert r.exit_code == 130, r.output
+    assert "stopped: 30 new events from 3 files were committed" in r.output and "run 'logscan backfill' again" in r.output
+    assert "Traceback" not in r.output and "RuntimeError" not in r.output
+    monkeypatch.setattr(Ingestor, "process", real)
+    out, _ = run("backfill", str(root), "--json")
+    assert json.loads(out)["new_events"] == 30
+    out, _ = run("query", "SELECT count(*), sum(input_tokens) FROM events", "-f", "csv")
+    n, inp, _ = truth(range(10), files=6)
+    assert out.splitlines()[1] == f"{n},{inp}"
+
+
+def test_a_backfill_interrupted_by_sigint_exits_130_without_worker_tracebacks(tmp_path: Path) -> None:
+    """A real Ctrl-C (SIGINT to the process group) on a parallel backfill."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from benchmarks.bench import generate_claude_corpus
+
+    corpus = tmp_path / "corpus"
+    generate_claude_corpus(corpus, 100.0, seed=5, session_mb=0.5)
+    env = dict(os.environ, LOGSCAN_DB=str(tmp_path / "sig.duckdb"))
+    p = subprocess.Popen([sys.executable, "-m", "logscan", "backfill", str(corpus)], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    wal = tmp_path / "sig.duckdb.wal"
+    deadline = time.monotonic() + 60
+    while p.poll() is None and not (wal.exists() and wal.stat().st_size > 200_000) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if p.poll() is not None:
+        pytest.skip("the backfill finished before it could be interrupted")
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, (out, err)
+    assert "stopped: " in out + err and "were committed" in out + err and "Traceback" not in err, err

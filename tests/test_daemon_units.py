@@ -237,3 +237,150 @@ def test_an_inotify_queue_overflow_triggers_a_reconcile(tmp_path: Path, short_so
     finally:
         d.stop()
         d.shutdown()
+
+
+def test_a_full_disk_is_reported_retried_with_back_off_and_loses_nothing(tmp_path: Path, short_sock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commits fail with ENOSPC: the real cause is the error (not 'cannot rollback'), status shows
+    the failing commits and a growing lag, and once space is back every event is stored once."""
+    import errno
+
+    from logscan.store.store import Store
+
+    root = tmp_path / "projects"
+    f = root / "p" / "s.jsonl"
+    write_lines(f, "d", range(3))
+    db = Path(os.environ["LOGSCAN_DB"])
+    d = Daemon(db, [root], debounce=0.01, health_interval=600, reconcile_interval=600)
+    d.start()
+    try:
+        wait_for(lambda: d.initial_scan_done, 10, "the initial scan")
+        real = Store.ingest
+        full = {"on": True, "calls": 0}
+
+        def ingest(self: Store, batch: object) -> object:
+            if full["on"]:
+                full["calls"] += 1
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real(self, batch)
+
+        monkeypatch.setattr(Store, "ingest", ingest)
+        write_lines(f, "d", range(3, 7))
+        wait_for(lambda: d.writer.commit_failures >= 2, 20, "two failed commits")
+        st = d.status()
+        assert st["commit_failures"] >= 2 and st["lag_s"] > 0 and st["failing_for_s"] is not None
+        assert "No space left on device" in (st["last_error"] or "") and "rollback" not in st["last_error"]
+        calls = full["calls"]
+        time.sleep(1.0)
+        assert full["calls"] - calls <= 2  # backing off (1 s, 2 s, 4 s ...), not spinning
+        full["on"] = False
+        wait_for(lambda: d.writer.commit_failures == 0, 70, "a commit after the disk has room again")
+        wait_for(lambda: run_query(db, "SELECT count(*) FROM events")[1][0][0] == 7, 10, "every event")
+        n, s_in, s_out = truth(range(7))
+        assert run_query(db, "SELECT count(*), sum(input_tokens), sum(output_tokens) FROM events")[1][0] == (n, s_in, s_out)
+        assert d.status()["lag_s"] == 0.0
+    finally:
+        d.stop()
+        d.shutdown()
+
+
+def test_a_fifo_in_a_watched_tree_neither_blocks_the_daemon_nor_its_stop(tmp_path: Path, short_sock: Path) -> None:
+    root = tmp_path / "projects"
+    write_lines(root / "p" / "good.jsonl", "f", range(3))
+    os.mkfifo(root / "p" / "trap.jsonl")
+    db = Path(os.environ["LOGSCAN_DB"])
+    d = Daemon(db, [root], debounce=0.01, health_interval=600, reconcile_interval=600)
+    d.start()
+    try:
+        wait_for(lambda: d.initial_scan_done, 20, "the initial scan past the FIFO")
+        write_lines(root / "p" / "good.jsonl", "f", range(3, 5))
+        os.utime(root / "p" / "trap.jsonl")  # an event on the FIFO too
+        wait_for(lambda: run_query(db, "SELECT count(*) FROM events")[1][0][0] == 5, 10, "new lines after the FIFO")
+        assert run_query(db, "SELECT count(*) FROM problems WHERE reason LIKE 'not a regular file%'")[1][0][0] == 1
+    finally:
+        t0 = time.monotonic()
+        d.stop()
+        d.shutdown()
+        assert time.monotonic() - t0 < 30  # used to wait 60 s for a reader blocked in open()
+
+
+@pytest.mark.parametrize("db_first", [True, False], ids=["db-before-start", "db-created-later"])
+def test_opencode_is_live_a_new_db_and_every_later_commit(tmp_path: Path, short_sock: Path, db_first: bool) -> None:
+    """No storage/ folder (normal since OpenCode 1.2): the parent watch waiting for it sat on the
+    folder that holds opencode.db and replaced that watch's mask, so -wal commits went unseen
+    until the 120 s rescan. Here the rescan and health checks are off: only the watcher counts."""
+    from test_parser_opencode import build_db
+
+    oc = Path(os.environ["XDG_DATA_HOME"]) / "opencode"
+    oc.mkdir(parents=True)
+    db = Path(os.environ["LOGSCAN_DB"])
+    writer = build_db(oc / "opencode.db", "db_main.sql", keep_open=True) if db_first else None
+    d = Daemon(db, [oc / "opencode.db", oc / "storage"], debounce=0.01, health_interval=600, reconcile_interval=600)
+    d.start()
+    try:
+        wait_for(lambda: d.initial_scan_done, 10, "the initial scan")
+
+        def oc_events() -> int:
+            return int(run_query(db, "SELECT count(*) FROM events WHERE tool = 'opencode'")[1][0][0])
+
+        if writer is None:
+            writer = build_db(oc / "opencode.db", "db_main.sql", keep_open=True)  # a new database appears
+        first = wait_for(oc_events, 5, "the new opencode.db's rows")
+        for i in range(3):  # and every row OpenCode commits afterwards (into the -wal)
+            writer.execute(
+                "INSERT INTO message VALUES (?, 'ses_main', ?, ?, ?)",
+                [f"msg_live{i}", 1789000800000 + i, 1789000801000 + i,
+                 '{"role":"assistant","time":{"created":1789000800000},"modelID":"gpt-5","providerID":"openai","tokens":{"input":3,"output":4,"cache":{"read":0,"write":0}}}'],
+            )
+            wait_for(lambda i=i: oc_events() >= first + i + 1, 5, f"live row {i}")
+        (oc / "storage").mkdir()  # the legacy folder appearing later is watched too
+        wait_for(lambda: oc / "storage" in d.watcher.root_watches, 5, "storage/ watched")
+        writer.execute(
+            "INSERT INTO message VALUES ('msg_after', 'ses_main', 1789000900000, 1789000901000, ?)",
+            ['{"role":"assistant","time":{"created":1789000900000},"modelID":"gpt-5","providerID":"openai","tokens":{"input":5,"output":6,"cache":{"read":0,"write":0}}}'],
+        )
+        wait_for(lambda: oc_events() >= first + 4, 5, "a row after storage/ appeared")
+    finally:
+        if writer is not None:
+            writer.close()
+        d.stop()
+        d.shutdown()
+
+
+def test_inotify_watch_exhaustion_is_detected_and_polled(tmp_path: Path, short_sock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """watchdog skips a subfolder whose watch fails (max_user_watches ran out) without a word.
+    A budget of 3 watches is injected where watchdog adds them; the daemon notices the missing
+    ones, polls instead, says so in status and doctor with the sysctl, and sees every file."""
+    import errno
+
+    from watchdog.observers import inotify_c
+
+    root = tmp_path / "projects"
+    for k in range(6):
+        write_lines(root / f"p{k}" / "s.jsonl", f"w{k}", range(1))
+    real = inotify_c.InotifyFD._get_or_create_watch
+    made: list[bytes] = []
+
+    def limited(self: object, path: bytes, mask: int) -> object:
+        if len(made) >= 3 and path not in made:
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+        made.append(path)
+        return real(self, path, mask)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inotify_c.InotifyFD, "_get_or_create_watch", limited)
+    db = Path(os.environ["LOGSCAN_DB"])
+    d = Daemon(db, [root], debounce=0.01, poll_interval=0.3, health_interval=600, reconcile_interval=600)
+    d.start()
+    try:
+        wait_for(lambda: d.initial_scan_done, 10, "the initial scan")
+        st = d.status()
+        assert st["observer"] == "polling" and st["observer_degraded"], st
+        assert "max_user_watches" in st["observer_degraded_reason"] and "sysctl" in st["observer_degraded_reason"]
+        write_lines(root / "p5" / "s.jsonl", "w5", range(1, 3))  # a folder that had no watch
+        wait_for(lambda: run_query(db, "SELECT count(*) FROM events")[1][0][0] == 8, 10, "a write in an unwatched folder")
+        from logscan.service.doctor import check_daemon
+
+        warn = [f for f in check_daemon(db) if f.check == "watching"]
+        assert warn and warn[0].status == "warn" and "sysctl fs.inotify.max_user_watches" in warn[0].todo
+    finally:
+        d.stop()
+        d.shutdown()

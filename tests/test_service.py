@@ -89,7 +89,7 @@ def test_uninstall_and_status(isolated: Path, monkeypatch: pytest.MonkeyPatch) -
     assert service.uninstall(platform="linux", runner=run, can_run=True)[0].startswith("not installed")
     service.install(platform="linux", runner=run, can_run=True)
     st = service.status(platform="linux", runner=run, can_run=True)
-    assert st[0].endswith("(installed)") and "systemd: active" in st and any(s.startswith("daemon: not answering") for s in st)
+    assert st[0].endswith("(installed)") and "systemd: active" in st and any(s.startswith("daemon: none answering") for s in st)
     run.calls.clear()
     lines = service.uninstall(platform="linux", runner=run, can_run=True)
     assert run.calls == [["systemctl", "--user", "disable", "--now", "logscan.service"], ["systemctl", "--user", "daemon-reload"]]
@@ -107,3 +107,61 @@ def test_cli_service_install_no_start_and_unsupported_platform(isolated: Path, m
 
     with pytest.raises(ConfigError, match="supports Linux"):
         service.install(platform="win32", runner=FakeRunner())
+
+
+def test_install_carries_the_environment_that_moves_logs_and_store(isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service starts without the login shell's environment: what moves the logs or the store
+    is written into the unit and the plist, and 'service status' shows it."""
+    odd = tmp_path / 'my "claude" 100%'
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(odd))
+    monkeypatch.setenv("CODEX_HOME", "~/elsewhere/codex")
+    monkeypatch.setenv("LOGSCAN_PRICES", str(tmp_path / "prices.toml"))
+    monkeypatch.setenv("LOGSCAN_SOCKET", "/tmp/logscan-test-no-such.sock")
+    lines = service.install(platform="linux", runner=FakeRunner(), can_run=True)
+    env_line = next(s for s in lines if s.startswith("environment: "))
+    assert f"CLAUDE_CONFIG_DIR={odd}" in env_line and f"CODEX_HOME={isolated}/elsewhere/codex" in env_line
+    text = service.systemd_unit_path().read_text()
+    assert 'Environment="CLAUDE_CONFIG_DIR=' + str(odd).replace('"', '\\"').replace("%", "%%") + '"' in text
+    got = service.installed_env(service.systemd_unit_path())
+    assert got["CLAUDE_CONFIG_DIR"] == str(odd) and got["LOGSCAN_PRICES"] == str(tmp_path / "prices.toml")
+    assert got["CODEX_HOME"] == f"{isolated}/elsewhere/codex"
+    st = service.status(platform="linux", runner=FakeRunner(stdout="active\n"), can_run=True)
+    assert any(s.startswith("environment: ") and f"CLAUDE_CONFIG_DIR={odd}" in s for s in st)
+    # launchd: the same variables in EnvironmentVariables
+    service.install(platform="darwin", runner=FakeRunner(), can_run=False)
+    plist = plistlib.loads(service.launchd_plist_path().read_bytes())
+    assert plist["EnvironmentVariables"]["CLAUDE_CONFIG_DIR"] == str(odd)
+    assert plist["EnvironmentVariables"]["PYTHONUNBUFFERED"] == "1"
+    assert service.installed_env(service.launchd_plist_path())["CLAUDE_CONFIG_DIR"] == str(odd)
+
+
+def test_service_status_does_not_take_another_databases_daemon_for_this_one(isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from daemon_helpers import DaemonProc
+
+    sock_dir = Path(tempfile.mkdtemp(prefix="lsv", dir="/tmp"))
+    monkeypatch.setenv("LOGSCAN_SOCKET", str(sock_dir / "sock"))
+    other = tmp_path / "other.duckdb"
+    (tmp_path / "none").mkdir()
+    d = DaemonProc(tmp_path, str(tmp_path / "none"), env=dict(__import__("os").environ, LOGSCAN_DB=str(other)))
+    try:
+        from daemon_helpers import wait_for
+        from logscan.service.client import NoDaemon, daemon_status
+
+        def up() -> bool:
+            try:
+                return bool(daemon_status(other))
+            except NoDaemon:
+                return False
+
+        wait_for(up, 20, "the other database's daemon")
+        st = service.status(tmp_path / "mine.duckdb", platform="linux", runner=FakeRunner(), can_run=False)
+        assert any(s.startswith("daemon: none answering") and "mine.duckdb" in s for s in st), st
+        st = service.status(other, platform="linux", runner=FakeRunner(), can_run=False)
+        assert any(s.startswith("daemon: answering") and "other.duckdb" in s for s in st), st
+    finally:
+        assert d.stop() == 0
+        import shutil
+
+        shutil.rmtree(sock_dir, ignore_errors=True)

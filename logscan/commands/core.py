@@ -49,27 +49,20 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
             from logscan.ingest.parallel import prestart
 
             prestart(workers, host, Ingestor)  # the workers load while the store opens
-        with Store.open(db) as store:
-            ing = Ingestor(store, workers=workers, host=host)  # the same host: the prestarted pool is used
-            todo, new_bytes = ing.plan(roots, found)
-            show = not quiet and not as_json and sys.stderr.isatty()
-            if show:
-                from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+        ing = None
+        try:
+            with Store.open(db) as store:
+                ing = Ingestor(store, workers=workers, host=host)  # the same host: the prestarted pool is used
+                todo, new_bytes = ing.plan(roots, found)
+                show = not quiet and not as_json and sys.stderr.isatty()
+                summary = _run_planned(ing, todo, new_bytes, show)
+                if summary.new_events or summary.updated_events:
+                    # what the daemon runs after its commits: statusline cache, budgets, retention
+                    from logscan.ingest.hooks import after_flush
 
-                with Progress(
-                    "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
-                    transient=True,
-                ) as bar:
-                    task = bar.add_task("backfill", total=new_bytes or None)
-                    ing.progress = lambda n: bar.advance(task, n)
-                    summary = ing.run_planned(todo)
-            else:
-                summary = ing.run_planned(todo)
-            if summary.new_events or summary.updated_events:
-                # what the daemon runs after its commits: statusline cache, budgets, retention
-                from logscan.ingest.hooks import after_flush
-
-                after_flush(store)
+                    after_flush(store)
+        except KeyboardInterrupt:
+            _stopped(ing)
     if as_json:
         import orjson
 
@@ -87,6 +80,7 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
             "updated_events": summary.updated_events,
             "duplicates_dropped": summary.duplicates_dropped,
             "new_problems": summary.new_problems,
+            "unreadable_folders": getattr(summary, "unreadable_folders", 0),
             "unpriced": summary.unpriced,
             "seconds": round(summary.seconds, 3),
             "by_tool": dict(summary.by_tool),
@@ -107,6 +101,9 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
         if summary.by_tool:
             click.echo("by tool: " + ", ".join(f"{t} {n:,}" for t, n in sorted(summary.by_tool.items())))
         click.echo(f"problems: {summary.new_problems} new" + (" (see 'logscan problems')" if summary.new_problems else ""))
+        if getattr(summary, "unreadable_folders", 0):
+            click.echo(f"unreadable: {summary.unreadable_folders} folder(s) could not be listed, so their logs are NOT counted "
+                       "(see 'logscan problems --path' and fix with chmod u+rx)")
         if summary.unpriced:
             n = sum(summary.unpriced.values())
             models = ", ".join(f"{m} x{c}" for m, c in list(summary.unpriced.items())[:8])
@@ -114,6 +111,40 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
         click.echo(f"read {summary.bytes_read / 1e6:,.1f} MB in {summary.seconds:.2f} s ({summary.mb_per_s:,.0f} MB/s) into {db}")
     if strict and summary.new_problems:
         ctx.exit(ExitCode.INPUT_PROBLEMS)
+
+
+def _run_planned(ing: Any, todo: Any, new_bytes: int, show: bool) -> Any:
+    """Run the planned reads, with a progress bar on a terminal. Ctrl-C arrives as
+    KeyboardInterrupt, or as DuckDB's interrupt error when it lands inside a commit."""
+    from logscan.store.readonly import duckdb_module
+
+    try:
+        if show:
+            from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+            with Progress(
+                "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+                transient=True,
+            ) as bar:
+                task = bar.add_task("backfill", total=new_bytes or None)
+                ing.progress = lambda n: bar.advance(task, n)
+                return ing.run_planned(todo)
+        return ing.run_planned(todo)
+    except (duckdb_module().InterruptException, RuntimeError) as e:
+        if isinstance(e, RuntimeError) and "interrupt" not in str(e).lower():
+            raise
+        raise KeyboardInterrupt from e
+
+
+def _stopped(ing: Any) -> None:
+    """Ctrl-C: say what was kept (every committed batch is whole) and exit 130, like a shell."""
+    if ing is None:
+        say("stopped before anything was read; run 'logscan backfill' again")
+        sys.exit(130)
+    s = ing.summary
+    say(f"stopped: {s.new_events:,} new events from {s.files_read:,} files were committed before the interrupt; "
+        "run 'logscan backfill' again to continue (nothing committed is read twice)")
+    sys.exit(130)
 
 
 def _backfill_via_daemon(db: Path, roots: list[Path]) -> Any:

@@ -91,11 +91,13 @@ def service_uninstall() -> None:
 
 
 @service.command("status")
-def service_status() -> None:
-    """Whether the unit is installed and running, and where its logs are."""
+@click.pass_context
+def service_status(ctx: click.Context) -> None:
+    """Whether the unit is installed and running, what environment it carries, whether its
+    daemon answers for this database, and where its logs are."""
     from logscan.service.units import status
 
-    for line in status():
+    for line in status(db_path(ctx)):
         click.echo(line)
 
 
@@ -203,6 +205,8 @@ def _lines(r: dict[str, Any]) -> list[tuple[str, str]]:
         out.append(("socket", r["socket"]))
         out.append(("database", r["db"]))
         watcher = f"{r['observer']}, {'alive' if r['observer_alive'] else 'DEAD (restarting)'}"
+        if r.get("observer_degraded"):
+            watcher += f" (DEGRADED, polling instead: {r.get('observer_degraded_reason') or 'native watching failed'})"
         if r.get("observer_restarts"):
             watcher += f", {r['observer_restarts']} restarts"
         out.append(("watcher", watcher))
@@ -210,7 +214,9 @@ def _lines(r: dict[str, Any]) -> list[tuple[str, str]]:
         if r["roots_waiting"]:
             out.append(("waiting for", ", ".join(r["roots_waiting"])))
         out.append(("files watched", f"{r['files_watched']:,}" + (f" ({r['files_missing']:,} deleted, events kept)" if r["files_missing"] else "")))
-        lag = f"{r['lag_s']:.1f} s ({r['pending_files']} files pending)" if r["pending_files"] else "0 s (up to date)"
+        lag = f"{r['lag_s']:.1f} s ({r['pending_files']} files pending)" if r["pending_files"] or r["lag_s"] else "0 s (up to date)"
+        if r.get("commit_failures"):
+            lag += f"; COMMITS FAILING: {r['commit_failures']} in a row for {_age(r['failing_for_s'] or 0)} (retrying; nothing is lost)"
         if not r["initial_scan_done"]:
             lag += "; initial scan still running"
         out.append(("lag", lag))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
@@ -46,39 +47,71 @@ def default_roots() -> list[Path]:
     return roots
 
 
-def walk(root: Path) -> Iterator[str]:
-    """Every file below root (or root itself), in a stable order; symlinked files are followed."""
-    if root.is_file():
+def walk(root: Path, unreadable: list[str] | None = None) -> Iterator[str]:
+    """Every file below root (or root itself), in a stable order. Symlinked files and directories
+    are followed, but a directory is entered once (by its (dev, inode)), so a link back up the
+    tree (``proj/loop -> ..``) is not a loop. Folders that cannot be listed go to ``unreadable``."""
+    if root.is_file() or (root.exists() and not root.is_dir()):
         yield str(root)
         return
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        dirnames.sort()
+    try:
+        st = os.stat(root)
+    except OSError:
+        return
+    visited = {(st.st_dev, st.st_ino)}
+
+    def failed(e: OSError) -> None:
+        if unreadable is not None and e.filename is not None:
+            unreadable.append(os.fsdecode(e.filename))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=failed):
+        keep = []
+        for d in sorted(dirnames):
+            try:
+                ds = os.stat(os.path.join(dirpath, d))
+            except OSError:
+                continue
+            if (ds.st_dev, ds.st_ino) not in visited:
+                visited.add((ds.st_dev, ds.st_ino))
+                keep.append(d)
+        dirnames[:] = keep
         for name in sorted(filenames):
             yield os.path.join(dirpath, name)
 
 
-Found = list[tuple[Path, list[tuple[str, os.stat_result]]]]  # (root, the files under it)
+class Found(list[tuple[Path, list[tuple[str, os.stat_result]]]]):
+    """(root, the files under it) per root, and the folders that could not be listed."""
+
+    unreadable: list[str]
 
 
 def discover(paths: Iterable[Path]) -> Found:
-    """The candidate log files under each existing root, each listed once, with their stat."""
-    out: Found = []
+    """The candidate log files under each existing root, each listed once, with their stat: a
+    file reachable under two paths (through a symlinked folder) is listed under the first."""
+    out = Found()
+    out.unreadable = []
     seen: set[str] = set()
+    ids: set[tuple[int, int]] = set()
     for root in paths:
         root = Path(root).expanduser()
         if not root.exists():
             continue
         files: list[tuple[str, os.stat_result]] = []
-        for path in walk(root):
+        for path in walk(root, out.unreadable):
             if path in seen or not candidates(path):
                 continue
             seen.add(path)
             if path.endswith(".jsonl.zst") and os.path.exists(path[: -len(".zst")]):
                 continue  # Codex: a plain sibling takes precedence over the compressed copy
             try:
-                files.append((path, os.stat(path)))
+                st = os.stat(path)
             except OSError:
                 continue
+            if stat.S_ISREG(st.st_mode):
+                if (st.st_dev, st.st_ino) in ids:
+                    continue  # the same file under another path: counted once
+                ids.add((st.st_dev, st.st_ino))
+            files.append((path, st))
         out.append((root, files))
     return out
 
@@ -135,7 +168,14 @@ class Ingestor:
         todo: list[tuple[str, os.stat_result]] = []
         new_bytes = 0
         seen: set[str] = set()  # across roots: a file under two overlapping roots is listed once
-        for root, files in (found if found is not None else discover(paths)):
+        found = found if found is not None else discover(paths)
+        for folder in getattr(found, "unreadable", []):
+            # Not a silent gap: a problem row, counted in the summary; its files are not marked
+            # missing (they may be there, unreadable).
+            self.summary.unreadable_folders += 1
+            seen.update(p for p in self.states if p.startswith(folder.rstrip("/") + "/"))
+            self._problem(storable(folder), 0, "unreadable", f"this folder cannot be listed (permission denied?), so its logs are not counted: chmod u+rx {folder}"[:300], 0, None)
+        for root, files in found:
             for path, st in files:
                 seen.add(path)
                 todo.append((path, st))
@@ -190,6 +230,11 @@ class Ingestor:
             return
         try:
             st = st or os.stat(path)
+            if not stat.S_ISREG(st.st_mode):
+                # A FIFO, socket or device named like a log: opening it could block forever.
+                s.files_unrecognized += 1
+                self._problem(path, 0, "unreadable", "not a regular file (a FIFO, socket or device): skipped", 0, None)
+                return
         except FileNotFoundError:
             prev = self.states.get(path)
             if prev is not None and prev.missing_since is None:

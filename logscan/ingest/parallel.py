@@ -14,6 +14,7 @@ import gc
 import multiprocessing
 import multiprocessing.pool
 import os
+import signal
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import fields
@@ -41,6 +42,9 @@ class _PositionsOnly:
 
 def _init_worker(host: str, factory: Any) -> None:
     global _WORKER
+    # Ctrl-C reaches the whole process group: the parent stops the pool and reports what was
+    # committed; a worker must not die on it with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = factory(_PositionsOnly(), host=host, batch_events=1 << 62)  # type: ignore[arg-type]
     try:
         _WORKER.pricer.warm()  # load the price data now, not inside the first file

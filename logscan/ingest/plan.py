@@ -26,6 +26,7 @@ class Summary:
     new_events: int = 0
     updated_events: int = 0
     new_problems: int = 0
+    unreadable_folders: int = 0  # folders that could not be listed (a problem row each)
     seconds: float = 0.0
     by_tool: Counter[str] = field(default_factory=Counter)
     unpriced: dict[str, int] = field(default_factory=dict)  # model -> events, among this run's

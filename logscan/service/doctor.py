@@ -39,15 +39,21 @@ def check_roots() -> list[Finding]:
             if not root.exists():
                 continue
             any_found = True
-            if not os.access(root, os.R_OK | os.X_OK):
+            is_dir = root.is_dir()  # OpenCode's opencode.db is a file: it needs r, not x
+            if not os.access(root, os.R_OK | os.X_OK if is_dir else os.R_OK):
                 out.append(Finding("roots", "error", f"{p.name}: {root} is not readable by this user",
-                                   f"fix its permissions (chmod u+rx {root}) or run logscan as its owner"))
+                                   f"fix its permissions (chmod u+r{'x' if is_dir else ''} {root}) or run logscan as its owner"))
                 continue
-            n = 0
-            for _dirpath, _dirs, files in os.walk(root):
+            n = 0 if is_dir else int(bool(candidates(str(root))))
+            unreadable: list[str] = []
+            for _dirpath, dirs, files in os.walk(root, onerror=lambda e: unreadable.append(str(e.filename))) if is_dir else ():
                 n += sum(1 for f in files if candidates(os.path.join(_dirpath, f)))
                 if n > 100_000:
                     break
+            if unreadable:
+                shown = ", ".join(unreadable[:3]) + (f" and {len(unreadable) - 3} more" if len(unreadable) > 3 else "")
+                out.append(Finding("roots", "error", f"{p.name}: {len(unreadable)} folder(s) cannot be read, so their logs are not counted: {shown}",
+                                   f"chmod u+rx {unreadable[0]} (or run logscan as the folders' owner)"))
             out.append(Finding("roots", "ok" if n else "info", f"{p.name}: {root} ({n:,} log files)",
                                "" if n else "no logs there yet; they appear after the tool's first session"))
     if not any_found:
@@ -84,7 +90,15 @@ def check_daemon(db: Path) -> list[Finding]:
     except (OSError, LogscanError, ValueError) as e:
         return [Finding("daemon", "error", f"the socket answered badly: {str(e)[:160]}", "restart the daemon; its log says why")]
     pid = st.get("pid")
-    return [Finding("daemon", "ok", f"running{f' (pid {pid})' if pid else ''}", "")]
+    out = [Finding("daemon", "ok", f"running{f' (pid {pid})' if pid else ''}", "")]
+    if st.get("observer_degraded"):
+        reason = st.get("observer_degraded_reason") or "native file watching failed"
+        todo = reason.split("; ", 1)[1] if "; " in reason else "see the daemon's log"
+        out.append(Finding("watching", "warn", f"polling instead of native file watching: {reason.split('; ', 1)[0]}", todo))
+    if st.get("commit_failures"):
+        out.append(Finding("commits", "error", f"{st['commit_failures']} commits in a row failed: {st.get('last_error')}",
+                           "free disk space (or fix what the error says); the daemon retries and loses nothing"))
+    return out
 
 
 def service_files() -> list[Path]:

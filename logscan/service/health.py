@@ -37,6 +37,11 @@ def store_counts(cur: Any) -> dict[str, Any]:
 def daemon_status(*, db: Any, sock_path: Any, started_at: float, watcher: Any, writer: Any, cursor: Any) -> dict[str, Any]:
     """The status reply: identity, watcher, writer and store figures (see the README's "status")."""
     oldest, pending = writer.pending.oldest()
+    # The lag is the age of the oldest change not committed yet: a pending change, or the first
+    # of the commits that keep failing (their changes were read and are waiting to be re-read).
+    now = time.monotonic()
+    times = [t for t in (oldest, writer.failing_since) if t is not None]
+    since = min(times) if times else None
     states = list(writer.ing.states.values()) if writer is not None and writer.ing is not None else []
     return {
         "pid": os.getpid(),
@@ -52,7 +57,11 @@ def daemon_status(*, db: Any, sock_path: Any, started_at: float, watcher: Any, w
         "files_watched": sum(1 for s in states if s.missing_since is None),
         "files_missing": sum(1 for s in states if s.missing_since is not None),
         "pending_files": pending,
-        "lag_s": round(time.monotonic() - oldest, 3) if oldest is not None else 0.0,
+        "lag_s": round(now - since, 3) if since is not None else 0.0,
+        "commit_failures": writer.commit_failures,
+        "failing_for_s": round(now - writer.failing_since, 1) if writer.failing_since is not None else None,
+        "observer_degraded": watcher.kind == "polling" and not watcher.poll_requested,
+        "observer_degraded_reason": watcher.degraded,
         "last_commit_lag_s": round(writer.last_commit_lag, 3) if writer.last_commit_lag is not None else None,
         "last_flush_at": _iso(writer.last_flush_at),
         "initial_scan_done": writer.initial_scan_done,

@@ -35,6 +35,39 @@ def template(name: str) -> str:
     return (resources.files("logscan") / "data" / name).read_text(encoding="utf-8")
 
 
+# What moves the logs or the store: a service starts without the login shell's environment, so
+# the values set when 'logscan service install' runs are written into the unit / plist.
+CARRIED_ENV = ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "LOGSCAN_DB",
+               "LOGSCAN_SOCKET", "LOGSCAN_PRICES", "LOGSCAN_DATA_DIR", "LOGSCAN_CONFIG_DIR")
+
+
+def carried_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The CARRIED_ENV variables that are set, as absolute paths (the service has no cwd or ~)."""
+    env = dict(os.environ) if env is None else env
+    return {k: str(Path(env[k]).expanduser().absolute()) for k in CARRIED_ENV if env.get(k)}
+
+
+def installed_env(path: Path) -> dict[str, str]:
+    """The carried variables written in an installed unit or plist (for 'service status')."""
+    import re
+
+    if not path.exists():
+        return {}
+    text = path.read_text(encoding="utf-8", errors="replace")
+    out: dict[str, str] = {}
+    if path.suffix == ".plist":
+        for k, v in re.findall(r"<key>([A-Z_]+)</key>\s*<string>([^<]*)</string>", text):
+            if k in CARRIED_ENV:
+                import html
+
+                out[k] = html.unescape(v)
+        return out
+    for m in re.finditer(r'^Environment="([A-Z_]+)=((?:[^"\\]|\\.)*)"$', text, re.M):
+        if m.group(1) in CARRIED_ENV:
+            out[m.group(1)] = m.group(2).replace('\\"', '"').replace("\\\\", "\\").replace("%%", "%")
+    return out
+
+
 def daemon_argv(db: Path | None = None, python: str | None = None) -> list[str]:
     """The command the service runs: this interpreter, so a venv install keeps working."""
     return [python or sys.executable, "-m", "logscan", *(["--db", str(db)] if db else []), "daemon"]
@@ -52,8 +85,14 @@ def _systemd_quote(arg: str) -> str:
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_unit(argv: Sequence[str]) -> str:
-    return template(UNIT).replace("@EXEC_START@", " ".join(_systemd_quote(a) for a in argv))
+def render_unit(argv: Sequence[str], env: dict[str, str] | None = None) -> str:
+    text = template(UNIT).replace("@EXEC_START@", " ".join(_systemd_quote(a) for a in argv))
+    lines = "".join(f'Environment="{k}={_systemd_env(v)}"\n' for k, v in sorted((env or {}).items()))
+    return text.replace("Environment=PYTHONUNBUFFERED=1\n", "Environment=PYTHONUNBUFFERED=1\n" + lines)
+
+
+def _systemd_env(v: str) -> str:
+    return v.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
 
 
 def user_bus_available(env: dict[str, str] | None = None) -> bool:
@@ -77,9 +116,11 @@ def launchd_log_path() -> Path:
     return home() / "Library" / "Logs" / "logscan" / "daemon.log"
 
 
-def render_plist(argv: Sequence[str], log_path: Path) -> str:
+def render_plist(argv: Sequence[str], log_path: Path, env: dict[str, str] | None = None) -> str:
     args = "\n".join(f"    <string>{escape(a, quote=False)}</string>" for a in argv)
-    return template(f"{LABEL}.plist").replace("@PROGRAM_ARGUMENTS@", args).replace("@LOG_PATH@", escape(str(log_path), quote=False))
+    text = template(f"{LABEL}.plist").replace("@PROGRAM_ARGUMENTS@", args).replace("@LOG_PATH@", escape(str(log_path), quote=False))
+    extra = "".join(f"    <key>{k}</key>\n    <string>{escape(v, quote=False)}</string>\n" for k, v in sorted((env or {}).items()))
+    return text.replace("    <key>PYTHONUNBUFFERED</key>\n    <string>1</string>\n", "    <key>PYTHONUNBUFFERED</key>\n    <string>1</string>\n" + extra)
 
 
 def can_run_launchctl() -> bool:
@@ -116,17 +157,18 @@ def install(
     python: str | None = None,
 ) -> list[str]:
     argv = daemon_argv(db, python)
+    env = carried_env()
     if platform == "darwin":
         path, log_path = launchd_plist_path(), launchd_log_path()
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        content = render_plist(argv, log_path)
+        content = render_plist(argv, log_path, env)
         domain = f"gui/{os.getuid()}"
         cmds = [["launchctl", "bootout", f"{domain}/{LABEL}"], ["launchctl", "bootstrap", domain, str(path)]]
         logs = f"logs: tail -f {log_path}"
         run = can_run_launchctl() if can_run is None else can_run
     elif platform.startswith("linux"):
         path = systemd_unit_path()
-        content = render_unit(argv)
+        content = render_unit(argv, env)
         cmds = [["systemctl", "--user", "daemon-reload"], ["systemctl", "--user", "enable", "--now", UNIT]]
         logs = "logs: journalctl --user -u logscan -f"
         run = can_run_systemctl() if can_run is None else can_run
@@ -138,6 +180,7 @@ def install(
     existed = path.exists()
     path.write_text(content, encoding="utf-8")
     lines = [f"{'replaced' if existed else 'wrote'} {path}", f"runs: {shlex.join(argv)}"]
+    lines.append("environment: " + (", ".join(f"{k}={v}" for k, v in sorted(env.items())) if env else "(none of " + ", ".join(CARRIED_ENV[:7]) + " is set)"))
     if start:
         if platform == "darwin" and run:
             runner(cmds[0])  # unload a previous copy; failing just means it was not loaded
@@ -178,7 +221,7 @@ def uninstall(*, platform: str = sys.platform, runner: Runner = _run, can_run: b
     return lines
 
 
-def status(*, platform: str = sys.platform, runner: Runner = _run, can_run: bool | None = None) -> list[str]:
+def status(db: Path | None = None, *, platform: str = sys.platform, runner: Runner = _run, can_run: bool | None = None) -> list[str]:
     from logscan.service.client import NoDaemon, daemon_status
     from logscan.paths import socket_path
 
@@ -193,6 +236,9 @@ def status(*, platform: str = sys.platform, runner: Runner = _run, can_run: bool
         logs = "logs: journalctl --user -u logscan -f"
         run = can_run_systemctl() if can_run is None else can_run
     lines = [f"unit: {path} ({'installed' if path.exists() else 'not installed'})"]
+    if path.exists():
+        env = installed_env(path)
+        lines.append("environment: " + (", ".join(f"{k}={v}" for k, v in sorted(env.items())) if env else "(none carried)"))
     if run and path.exists():
         res = runner(query)
         state = (res.stdout or "").strip().splitlines()
@@ -203,9 +249,9 @@ def status(*, platform: str = sys.platform, runner: Runner = _run, can_run: bool
     elif path.exists():
         lines.append(f"service manager: not reachable from here; check with: {shlex.join(query)}")
     try:
-        st = daemon_status()
-        lines.append(f"daemon: answering on {st['socket']} (pid {st['pid']})")
+        st = daemon_status(db)  # a daemon serving another database answers wrong-db: not this one
+        lines.append(f"daemon: answering on {st['socket']} for {st['db']} (pid {st['pid']})")
     except NoDaemon:
-        lines.append(f"daemon: not answering on {socket_path()}")
+        lines.append(f"daemon: none answering on {socket_path()}" + (f" for {db}" if db else ""))
     lines.append(logs)
     return lines

@@ -87,6 +87,9 @@ class _DirtyHandler:
                     for p in paths:
                         if p:
                             self.pending.mark_dir(os.fsdecode(p))
+                    # A root may have appeared here (OpenCode's storage/ beside opencode.db: this
+                    # watch also stands in for a parent watch on the same folder, see check_roots).
+                    self.pending.request_root_check()
                 return
             for p in paths:
                 if p:
@@ -137,6 +140,45 @@ def _watch_filter() -> list[Any]:
             DirCreatedEvent, DirMovedEvent, DirDeletedEvent]
 
 
+def inotify_watches_in_use() -> int | None:
+    """Watches this process holds on its inotify instances, read from the kernel
+    (``/proc/self/fdinfo``); None where that cannot be read (not Linux)."""
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    n = 0
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") != "anon_inode:inotify":
+                continue
+            with open(f"/proc/self/fdinfo/{fd}") as f:
+                n += sum(1 for line in f if line.startswith("inotify wd:"))
+        except OSError:
+            continue
+    return n
+
+
+def directories_under(root: Path) -> int:
+    """The folders a recursive inotify watch of ``root`` needs (root included; links not followed,
+    as watchdog does)."""
+    n = 0
+    stack = [str(root)]
+    while stack:
+        d = stack.pop()
+        n += 1
+        try:
+            with os.scandir(d) as it:
+                stack.extend(e.path for e in it if e.is_dir(follow_symlinks=False))
+        except OSError:
+            continue
+    return n
+
+
+INOTIFY_HINT = ("inotify watch limit reached; raise it with: sudo sysctl fs.inotify.max_user_watches=524288 "
+                "(and add fs.inotify.max_user_watches=524288 to /etc/sysctl.d/90-logscan.conf to keep it)")
+
+
 class Watcher:
     """The observer and its watches over ``roots`` (a list the daemon fills at start)."""
 
@@ -144,11 +186,14 @@ class Watcher:
         self.roots = roots
         self.pending = pending
         self.poll = poll
+        self.poll_requested = poll  # polling by choice (--poll), not as a fallback
         self.poll_interval = poll_interval
         self.observer: Any = None
         self.root_watches: dict[Path, Any] = {}
         self.parent_watches: dict[str, Any] = {}
+        self.dir_watches: dict[str, Any] = {}  # folder -> the one non-recursive watch of file roots in it
         self.restarts = 0
+        self.degraded: str | None = None  # why native watching was given up for polling
         self.overflow_hook = OverflowHook(pending)
 
     @property
@@ -170,6 +215,7 @@ class Watcher:
     def start(self) -> None:
         logging.getLogger("watchdog.observers").addHandler(self.overflow_hook)
         self._start_observer()
+        self.check_watch_budget()
 
     def stop(self) -> None:
         logging.getLogger("watchdog.observers").removeHandler(self.overflow_hook)
@@ -192,6 +238,7 @@ class Watcher:
             self.observer = obs
             self.root_watches.clear()
             self.parent_watches.clear()
+            self.dir_watches.clear()
             obs.start()
             self.check_roots(scan_new=False)
         except OSError as e:
@@ -202,16 +249,42 @@ class Watcher:
     def _fall_back_to_polling(self, e: OSError) -> None:
         hint = ""
         if e.errno == errno.ENOSPC:
-            hint = "inotify watch limit reached; raise it with: sudo sysctl fs.inotify.max_user_watches=524288"
+            hint = INOTIFY_HINT
         elif e.errno == errno.EMFILE:
             hint = "inotify instance limit reached; raise it with: sudo sysctl fs.inotify.max_user_instances=512"
         event(logging.WARNING, "native file watching failed; polling instead", error=str(e), hint=hint or "-",
               poll_interval=self.poll_interval)
+        self.degraded = f"{e.strerror or e}; {hint}" if hint else str(e)
         if self.observer is not None:
             self._stop_observer(self.observer)
         self.poll = True
         self._start_observer()
         self.pending.reconcile_requested = True
+
+    def watch_shortfall(self) -> int:
+        """How many folders the native observer should watch but does not. watchdog skips a
+        subfolder whose watch fails (the kernel's max_user_watches ran out) without a word, so
+        the watches the kernel holds for this process are counted against the folders that need
+        one. 0 when polling or where the kernel cannot be asked."""
+        if self.kind != "inotify":
+            return 0
+        held = inotify_watches_in_use()
+        if held is None:
+            return 0
+        recursive = [r for r, w in self.root_watches.items() if getattr(w, "is_recursive", False)]
+        folders = {str(r) for r in recursive}
+        need = sum(directories_under(r) for r in recursive) + len(set(self.dir_watches) - folders) + len(set(self.parent_watches) - folders)
+        return max(0, need - held)
+
+    def check_watch_budget(self) -> None:
+        """Fall back to polling when folders went unwatched (checked twice: a folder created a
+        moment ago may not have its watch yet)."""
+        if self.watch_shortfall() <= 0:
+            return
+        time.sleep(0.3)
+        missing = self.watch_shortfall()
+        if missing > 0:
+            self._fall_back_to_polling(OSError(errno.ENOSPC, f"inotify watch limit reached: {missing} folder(s) could not be watched"))
 
     def _stop_observer(self, obs: Any) -> None:
         try:
@@ -222,7 +295,15 @@ class Watcher:
 
     # -- roots ---------------------------------------------------------------------------
     def check_roots(self, scan_new: bool = True) -> None:
-        """Watch roots that exist now; wait for the others on their nearest existing parent."""
+        """Watch roots that exist now; wait for the others on their nearest existing parent.
+
+        One folder never gets two watches. watchdog's inotify emitters share one inotify
+        instance, where a second watch on a folder replaces the first one's event mask and
+        removing either removes both: a parent watch (created/moved only) on the folder that
+        holds opencode.db made its -wal writes invisible. So a folder watched for file roots
+        (non-recursively, full mask) also serves as the parent watch (its handler asks for a
+        root check on folder events), and unwanted parent watches are removed before new
+        watches are added."""
         from watchdog.events import DirCreatedEvent, DirMovedEvent, FileCreatedEvent, FileMovedEvent
 
         obs = self.observer
@@ -232,41 +313,49 @@ class Watcher:
         for root, watch in list(self.root_watches.items()):
             if not root.exists():
                 event(logging.WARNING, "root disappeared; waiting for it", root=root)
-                try:
-                    obs.unschedule(watch)
-                except Exception:  # noqa: S110 - inotify already dropped a deleted directory
-                    pass
                 del self.root_watches[root]
+                if watch not in self.root_watches.values():  # a folder watch other file roots still use stays
+                    self._unschedule(watch)
+                    for d, w in list(self.dir_watches.items()):
+                        if w is watch:
+                            del self.dir_watches[d]
                 self.pending.mark_dir(str(root))
+        new_dirs: list[Path] = []
+        new_files: list[Path] = []
         wanted_parents: set[str] = set()
         for root in self.roots:
             if root in self.root_watches:
                 continue
             if root.is_dir():
-                self.root_watches[root] = obs.schedule(_DirtyHandler(self.pending), str(root), recursive=True, event_filter=_watch_filter())
-                event(logging.INFO, "watching root", root=root)
-                if scan_new:
-                    self.pending.mark_dir(str(root))  # files created before the watch existed
-                continue
-            if root.exists():
-                # A single-file source (OpenCode's opencode.db): watch its directory, not
-                # recursively, so its -wal sibling is seen too.
-                self.root_watches[root] = obs.schedule(_DirtyHandler(self.pending), str(root.parent), recursive=False, event_filter=_watch_filter())
-                event(logging.INFO, "watching file", root=root)
-                if scan_new:
-                    self.pending.mark(str(root))
-                continue
-            parent = root.parent
-            while not parent.is_dir() and parent != parent.parent:
-                parent = parent.parent
-            wanted_parents.add(str(parent))
+                new_dirs.append(root)
+            elif root.exists():
+                new_files.append(root)
+            else:
+                parent = root.parent
+                while not parent.is_dir() and parent != parent.parent:
+                    parent = parent.parent
+                wanted_parents.add(str(parent))
+        file_dirs = set(self.dir_watches) | {str(r.parent) for r in new_files}
+        wanted_parents -= file_dirs  # served by the folder's own file-root watch
         for p, watch in list(self.parent_watches.items()):
             if p not in wanted_parents:
-                try:
-                    obs.unschedule(watch)
-                except Exception:  # noqa: S110
-                    pass
+                self._unschedule(watch)
                 del self.parent_watches[p]
+        for root in new_dirs:
+            self.root_watches[root] = obs.schedule(_DirtyHandler(self.pending), str(root), recursive=True, event_filter=_watch_filter())
+            event(logging.INFO, "watching root", root=root)
+            if scan_new:
+                self.pending.mark_dir(str(root))  # files created before the watch existed
+        for root in new_files:
+            # A single-file source (OpenCode's opencode.db): watch its folder, not recursively,
+            # so its -wal sibling is seen too; file roots in one folder share that watch.
+            d = str(root.parent)
+            if d not in self.dir_watches:
+                self.dir_watches[d] = obs.schedule(_DirtyHandler(self.pending), d, recursive=False, event_filter=_watch_filter())
+            self.root_watches[root] = self.dir_watches[d]
+            event(logging.INFO, "watching file", root=root)
+            if scan_new:
+                self.pending.mark(str(root))
         for p in wanted_parents - set(self.parent_watches):
             try:
                 self.parent_watches[p] = obs.schedule(
@@ -274,6 +363,12 @@ class Watcher:
                 )
             except OSError as e:
                 event(logging.WARNING, "cannot watch parent of a missing root; relying on the periodic check", path=p, error=str(e))
+
+    def _unschedule(self, watch: Any) -> None:
+        try:
+            self.observer.unschedule(watch)
+        except Exception:  # noqa: S110 - inotify already dropped a deleted directory
+            pass
 
     def health(self) -> None:
         """Restart a dead observer (and ask for a full rescan), or re-check the roots."""
@@ -289,6 +384,7 @@ class Watcher:
             self.pending.reconcile_requested = True
             return
         self.safe_check_roots()
+        self.check_watch_budget()
 
     def safe_check_roots(self) -> None:
         """``check_roots``, falling back to polling when native watching runs out of resources."""

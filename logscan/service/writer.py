@@ -93,6 +93,9 @@ class Writer:
         self.events_committed = 0
         self.errors = 0
         self.last_error: str | None = None
+        self.commit_failures = 0  # consecutive failed commits (a full disk, a read-only mount)
+        self.failing_since: float | None = None  # monotonic time of the first of them
+        self.retry_at = 0.0  # no reading or committing before this (back-off while failing)
         self.ing = self._make_ingestor()
 
     # -- the ingestor --------------------------------------------------------------------
@@ -121,18 +124,30 @@ class Writer:
                     super().flush()
                 except Exception as e:
                     # Nothing of the batch was committed: forget the positions it advanced and
-                    # read those files again on the next reconcile.
-                    writer.error("commit failed; will re-read", e)
+                    # read those files again, after a back-off (1 s, 2 s, ... at most 60 s).
+                    writer.commit_failed(e)
                     self.batch = Batch()
                     self.states = self.store.file_states()
-                    writer.pending.reconcile_requested = True
                     return
+                writer.commit_failures, writer.failing_since = 0, None
                 writer.flushes += 1
                 writer.events_committed += self.summary.new_events - before
                 writer.last_flush_at = time.time()
                 after_flush(self.store)
 
         return DaemonIngestor(self.store, batch_events=self.batch_events)
+
+    def commit_failed(self, e: BaseException) -> None:
+        now = time.monotonic()
+        self.commit_failures += 1
+        self.failing_since = self.failing_since or now
+        delay = min(60.0, 2.0 ** (self.commit_failures - 1))
+        self.retry_at = now + delay
+        self.pending.reconcile_requested = True
+        self.error(f"commit failed ({self.commit_failures} in a row); nothing is lost, retrying in {delay:g} s", e)
+
+    def backing_off(self) -> bool:
+        return self.commit_failures > 0 and time.monotonic() < self.retry_at
 
     def error(self, what: str, e: BaseException, **kv: Any) -> None:
         self.errors += 1
@@ -224,6 +239,8 @@ class Writer:
             try:
                 now = time.monotonic()
                 timeout = max(0.0, min(next_reconcile, next_health) - now)
+                if self.commit_failures:
+                    timeout = max(0.0, min(timeout, self.retry_at - now))
                 if wake.wait(timeout) and not self.stopping.is_set():
                     if self.jobs.empty():
                         self.stopping.wait(self.debounce)  # let a burst of writes settle
@@ -244,6 +261,8 @@ class Writer:
                         self._periodic()
                     else:
                         self.check_roots()
+                if self.backing_off():
+                    continue  # what changed stays pending (status shows the lag and the error)
                 if now >= next_reconcile or self.pending.reconcile_requested:
                     self._reconcile()
                     next_reconcile = time.monotonic() + self.reconcile_interval

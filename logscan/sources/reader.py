@@ -9,6 +9,7 @@ stays in the file until its newline arrives.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -46,14 +47,33 @@ def start_position(
     return Start(prev_offset, None)
 
 
+def _open_regular(path: str) -> BinaryIO:
+    """Open ``path`` for reading only if it is a regular file. It is opened non-blocking and
+    checked with fstat before anything is read: a FIFO named like a log (or one swapped in after
+    a stat) raises OSError instead of blocking the reader forever."""
+    import errno
+    import fcntl
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, socket or device)", path)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def open_binary(path: str) -> BinaryIO:
-    """Open a log file for reading; ``.zst`` files are decompressed transparently."""
+    """Open a regular log file for reading; ``.zst`` files are decompressed transparently."""
     if path.endswith(".zst"):
         import zstandard
 
-        raw = open(path, "rb")  # noqa: SIM115  (closed by the stream reader)
+        raw = _open_regular(path)  # closed by the stream reader
         return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)  # type: ignore[return-value]
-    return open(path, "rb")  # noqa: SIM115
+    return _open_regular(path)
 
 
 def complete_blocks(f: BinaryIO, start: int, chunk: int = CHUNK) -> Iterator[tuple[int, bytes]]:

@@ -205,6 +205,16 @@ def _connect(path: Path, read_only: bool, wait: float, allow_files: bool = False
             time.sleep(random.uniform(0.005, 0.015))
 
 
+def _rollback(con: Any) -> None:
+    """Roll back after a failed statement. DuckDB may have ended the transaction itself (an
+    interrupted query, a failed commit on a full disk): a failing ROLLBACK then must not replace
+    the real error ("cannot rollback - no transaction is active" hid "No space left on device")."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb_module().Error:
+        pass
+
+
 _told_private: set[str] = set()
 
 
@@ -367,7 +377,7 @@ class Store:
                 con.execute("INSERT INTO files SELECT * FROM _stg_files")
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         return result
 
@@ -419,7 +429,7 @@ class Store:
             self._merge_staged_events(staged, result)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         finally:
             con.execute("DELETE FROM _stg_events")
@@ -435,7 +445,7 @@ class Store:
             n = con.execute("DELETE FROM events WHERE ts < ?", [before]).fetchone()[0]
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         return int(n)
 
@@ -526,7 +536,7 @@ class Store:
             )
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
 
     def mark_missing(self, paths: Iterable[str]) -> None:
