@@ -131,3 +131,20 @@ def test_daemon_syncs_periodically_through_its_writer_and_status_shows_errors(
     finally:
         d.stop()
         d.shutdown()
+
+
+def test_periodic_sync_without_a_url_or_with_malformed_settings_does_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from logscan.reports.budget import save_settings
+    from logscan.sync.run import configured_url, periodic_sync, settings
+
+    monkeypatch.setattr("logscan.sync.run._last_periodic", None)
+    db = tmp_path / "a.duckdb"
+    build_store(db, [])
+    with Store.open(db) as st:
+        assert periodic_sync(st) is None
+        save_settings({"sync": "not a table"})
+        assert settings() == {} and configured_url() is None and periodic_sync(st) is None
+        save_settings({"sync": {"url": "postgresql://nobody@127.0.0.1:1/x", "every_minutes": "soon"}})
+        with pytest.raises(Exception, match="Cannot connect"):  # never reached a hub: the hook logs it
+            periodic_sync(st)
+        assert periodic_sync(st) is None  # and waits the default period before trying again
