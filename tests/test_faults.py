@@ -125,3 +125,20 @@ def test_doctor_does_not_flag_opencode_db_as_an_unreadable_folder(tmp_path: Path
     found = [f for f in check_roots() if "opencode" in f.finding]
     assert found and all(f.status != "error" for f in found), found
     assert not any("chmod u+rx" in f.todo for f in found)
+
+
+def test_a_json_session_read_mid_rewrite_leaves_no_problem_once_complete(db: Path, tmp_path: Path) -> None:
+    """Gemini rewrites its .json session file in place; a read in the middle of a rewrite sees
+    half a document. Once the file is whole again, the invalid-json problem is gone."""
+    src = Path(__file__).parent / "fixtures" / "gemini" / "home" / ".gemini" / "tmp" / "legacy-tool" / "chats" / "session-2026-04-20T16-45-ffff6666.json"
+    chats = tmp_path / "gemini" / "tmp" / "legacy-tool" / "chats"
+    chats.mkdir(parents=True)
+    dst = chats / src.name
+    whole = src.read_bytes()
+    dst.write_bytes(whole[: len(whole) // 2])
+    s = backfill(str(tmp_path / "gemini"))
+    assert s["new_problems"] == 1 and query("SELECT kind FROM problems") == ["invalid-json"]
+    dst.write_bytes(whole)
+    s = backfill(str(tmp_path / "gemini"))
+    assert s["new_events"] > 0
+    assert query("SELECT count(*) FROM problems") == ["0"]

@@ -322,6 +322,8 @@ class Ingestor:
                 self._commit_file(fs)
                 return
             self._take(items, parser)
+            if whole:
+                self._settle_whole_file(path, items)
             fs.offset = base + len(data)
             fs.state = json.dumps(state) if state else None
             s.bytes_read += len(data)
@@ -331,6 +333,16 @@ class Ingestor:
             if self.batch.event_count >= self.batch_events:
                 self.flush()
         self._commit_file(fs)
+
+    def _settle_whole_file(self, path: str, items: list[Any]) -> None:
+        """A whole JSON file is parsed again in full after every rewrite: when it now parses
+        cleanly, an invalid-json problem from a read in the middle of a rewrite is stale."""
+        if any(isinstance(x, Problem) and x.kind == "invalid-json" for x in items):
+            while path in self.batch.cleared:
+                self.batch.cleared.remove(path)
+        else:
+            self.batch.problems = [p for p in self.batch.problems if not (p[0] == path and p[2] == "invalid-json")]
+            self.batch.cleared.append(path)
 
     def _read_rows(self, path: str, fs: FileState, parser: Parser, state: dict[str, Any]) -> None:
         """Reader "sqlite" (OpenCode's database): the parser's own ``read_rows(path, state)`` yields

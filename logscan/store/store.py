@@ -113,9 +113,12 @@ class Batch:
     # Event rows already encoded by ``encode_events`` (what a worker process sends): (rows, JSON).
     # They come before ``events`` in the batch's order.
     event_chunks: list[tuple[int, bytes]] = field(default_factory=list)
+    # Whole-file JSON files that parsed cleanly this time: an invalid-json problem stored for
+    # them earlier (the file read while it was being rewritten) is stale and is removed.
+    cleared: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.events or self.event_chunks or self.problems or self.files or self.snapshots)
+        return bool(self.events or self.event_chunks or self.problems or self.files or self.snapshots or self.cleared)
 
     @property
     def event_count(self) -> int:
@@ -357,6 +360,8 @@ class Store:
         try:
             if staged:
                 self._merge_staged_events(staged, result)
+            if batch.cleared:
+                con.execute("DELETE FROM problems WHERE kind = 'invalid-json' AND list_contains(?, path)", [sorted(set(batch.cleared))])
             if batch.problems:
                 before = con.execute("SELECT count(*) FROM problems").fetchone()[0]
                 con.execute(
