@@ -36,6 +36,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "prune": "admin:prune",
     "retention": "admin:retention",
     "doctor": "admin:doctor",
+    "sync": "sync:sync",
     "backup": "backup:backup",
     "restore": "backup:restore",
     "usage": "quota:usage",

@@ -58,7 +58,7 @@ class Event(BaseModel):
     speed: str | None = None
     source_path: str
     source_offset: int
-    # Which copy wins when the same event_id is seen again: the higher rank, ties keep the first.
+    # Which copy wins when the same event_id is seen again: the higher rank, ties keep the first (between hosts: the smaller host name, so synced stores agree).
     rank: int = 0
     # How many source lines were collapsed into this event by the parser (for the summary).
     copies: int = 1

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pgserver import hub_url, pg_server  # noqa: F401  (fixtures: a real PostgreSQL for the sync tests)
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -18,7 +20,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR"):
         monkeypatch.setenv(var, str(tmp_path / var.lower()))
-    for var in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "LOGSCAN_DEBUG", "LOGSCAN_PRICES", "LOGSCAN_SOCKET"):
+    for var in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "LOGSCAN_DEBUG", "LOGSCAN_PRICES", "LOGSCAN_SOCKET",
+                "LOGSCAN_SYNC_URL", "PGPASSWORD", "PGPASSFILE", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LOGSCAN_DB", str(tmp_path / "logscan.duckdb"))
     monkeypatch.setenv("LOGSCAN_DATA_DIR", str(tmp_path / "logscan-data"))

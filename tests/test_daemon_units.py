@@ -331,14 +331,14 @@ def test_opencode_is_live_a_new_db_and_every_later_commit(tmp_path: Path, short_
                 [f"msg_live{i}", 1789000800000 + i, 1789000801000 + i,
                  '{"role":"assistant","time":{"created":1789000800000},"modelID":"gpt-5","providerID":"openai","tokens":{"input":3,"output":4,"cache":{"read":0,"write":0}}}'],
             )
-            wait_for(lambda i=i: oc_events() >= first + i + 1, 5, f"live row {i}")
+            wait_for(lambda i=i: oc_events() >= first + i + 1, 10, f"live row {i}")
         (oc / "storage").mkdir()  # the legacy folder appearing later is watched too
         wait_for(lambda: oc / "storage" in d.watcher.root_watches, 5, "storage/ watched")
         writer.execute(
             "INSERT INTO message VALUES ('msg_after', 'ses_main', 1789000900000, 1789000901000, ?)",
             ['{"role":"assistant","time":{"created":1789000900000},"modelID":"gpt-5","providerID":"openai","tokens":{"input":5,"output":6,"cache":{"read":0,"write":0}}}'],
         )
-        wait_for(lambda: oc_events() >= first + 4, 5, "a row after storage/ appeared")
+        wait_for(lambda: oc_events() >= first + 4, 10, "a row after storage/ appeared")
     finally:
         if writer is not None:
             writer.close()

@@ -120,6 +120,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         report = {"daemon": "running", **daemon_status(db)}
     except NoDaemon:
         report = {"daemon": "not running", "socket": str(socket_path()), "db": str(db), **_db_facts(db)}
+    report.update(_sync_facts(db))
     if as_json:
         import orjson
 
@@ -158,6 +159,35 @@ def _db_facts(db: Path) -> dict[str, Any]:
         "files_watched": files,
         "files_missing": missing,
     }
+
+
+def _sync_facts(db: Path) -> dict[str, Any]:
+    """The last sync with a hub (``sync_state``), through the daemon when it runs; {} before any."""
+    from logscan.errors import LogscanError
+    from logscan.service.client import run_query
+
+    try:
+        cols, rows = run_query(db, "SELECT hub_url, host, pulled_seq, last_attempt_at, last_ok_at, last_error, "
+                                   "last_pushed, last_pulled FROM sync_state")
+    except LogscanError:
+        return {}
+    if not rows:
+        return {}
+    d = dict(zip(cols, rows[0]))
+    iso = {k: (d[k].isoformat() + "Z" if d[k] else None) for k in ("last_attempt_at", "last_ok_at")}
+    return {"sync_hub": d["hub_url"], "sync_host": d["host"], "sync_pulled_seq": d["pulled_seq"],
+            "sync_last_attempt_at": iso["last_attempt_at"], "sync_last_ok_at": iso["last_ok_at"],
+            "sync_last_error": d["last_error"], "sync_last_pushed": d["last_pushed"], "sync_last_pulled": d["last_pulled"]}
+
+
+def _sync_line(r: dict[str, Any]) -> str:
+    ok = r.get("sync_last_ok_at")
+    line = f"{r['sync_hub']} as {r['sync_host']}: " + (f"last completed {ok}" if ok else "never completed")
+    if r.get("sync_last_error"):
+        line += f"; last attempt {r['sync_last_attempt_at']} FAILED: {r['sync_last_error']}"
+    elif ok:
+        line += f" ({r['sync_last_pushed'] or 0:,} pushed, {r['sync_last_pulled'] or 0:,} pulled)"
+    return line
 
 
 def _age(seconds: float) -> str:
@@ -203,4 +233,6 @@ def _lines(r: dict[str, Any]) -> list[tuple[str, str]]:
     out.append(("problems", f"{probs:,}" + (" (see 'logscan problems')" if probs else "")))
     if r.get("last_error"):
         out.append(("last error", r["last_error"]))
+    if r.get("sync_hub"):
+        out.append(("sync", _sync_line(r)))
     return out

@@ -27,13 +27,15 @@ def filter_options(fn: F) -> F:
             click.option("--tool", "tools", multiple=True, help="Only this tool (repeatable), e.g. claude-code."),
             click.option("--project", "projects", multiple=True, help="Only projects whose path contains this (repeatable)."),
             click.option("--model", "models", multiple=True, help="Only models whose name contains this (repeatable)."),
+            click.option("--host", "hosts", multiple=True, help="Only events read on this machine (repeatable; see 'report host')."),
         ]
     ):
         fn = opt(fn)
     return fn
 
 
-def _filters(zone: str | None, since: str | None, until: str | None, tools: tuple[str, ...], projects: tuple[str, ...], models: tuple[str, ...]) -> Any:
+def _filters(zone: str | None, since: str | None, until: str | None, tools: tuple[str, ...], projects: tuple[str, ...], models: tuple[str, ...],
+             hosts: tuple[str, ...] = ()) -> Any:
     from logscan.reports.report import Filters, parse_bound, resolve_zone
 
     z = resolve_zone(zone)
@@ -43,6 +45,7 @@ def _filters(zone: str | None, since: str | None, until: str | None, tools: tupl
         tools=tools,
         projects=projects,
         models=models,
+        hosts=hosts,
     )
 
 
@@ -64,15 +67,15 @@ def show(rep: Any, fmt: str, no_headers: bool) -> None:
 def _time_report(kind: str) -> click.Command:
     @click.command(kind)
     @filter_options
-    @click.option("--by", type=click.Choice(["tool", "model", "project"]), help="Split each period by this too.")
+    @click.option("--by", type=click.Choice(["tool", "model", "project", "host"]), help="Split each period by this too.")
     @click.option("--chart", is_flag=True, help="Draw a bar chart of cost (and tokens) instead of the table.")
     @format_option
     @click.pass_context
     def cmd(ctx: click.Context, since: str | None, until: str | None, zone: str | None, tools: tuple[str, ...],
-            projects: tuple[str, ...], models: tuple[str, ...], by: str | None, chart: bool, fmt: str, no_headers: bool) -> None:
+            projects: tuple[str, ...], models: tuple[str, ...], hosts: tuple[str, ...], by: str | None, chart: bool, fmt: str, no_headers: bool) -> None:
         from logscan.reports.report import report
 
-        z, f = _filters(zone, since, until, tools, projects, models)
+        z, f = _filters(zone, since, until, tools, projects, models, hosts)
         rep = report(db_path(ctx), kind, f, z, by=by)
         if chart:
             _chart(rep)
@@ -118,10 +121,10 @@ def _group_report(kind: str, doc: str) -> click.Command:
     @format_option
     @click.pass_context
     def cmd(ctx: click.Context, since: str | None, until: str | None, zone: str | None, tools: tuple[str, ...],
-            projects: tuple[str, ...], models: tuple[str, ...], fmt: str, no_headers: bool) -> None:
+            projects: tuple[str, ...], models: tuple[str, ...], hosts: tuple[str, ...], fmt: str, no_headers: bool) -> None:
         from logscan.reports.report import report
 
-        z, f = _filters(zone, since, until, tools, projects, models)
+        z, f = _filters(zone, since, until, tools, projects, models, hosts)
         show(report(db_path(ctx), kind, f, z), fmt, no_headers)
 
     cmd.help = inspect.cleandoc(doc)
@@ -158,6 +161,14 @@ report_group.add_command(_group_report("model", """Usage per tool and model, mos
     \b
     logscan report model --since 2026-01-01
     """))
+report_group.add_command(_group_report("host", """Usage per machine (the host that read the log), most expensive first.
+
+    After 'logscan sync' (or 'import') the store holds every machine's events; --host picks one.
+
+    \b
+    logscan report host --since 1m
+    logscan report daily --by host --since 7d
+    """))
 report_group.add_command(_group_report("tool", """Usage per tool (claude-code, codex, ...), most expensive first.
 
     \b
@@ -171,7 +182,7 @@ report_group.add_command(_group_report("tool", """Usage per tool (claude-code, c
 @format_option
 @click.pass_context
 def blocks(ctx: click.Context, since: str | None, until: str | None, zone: str | None, tools: tuple[str, ...],
-           projects: tuple[str, ...], models: tuple[str, ...], active: bool, fmt: str, no_headers: bool) -> None:
+           projects: tuple[str, ...], models: tuple[str, ...], hosts: tuple[str, ...], active: bool, fmt: str, no_headers: bool) -> None:
     """Claude Code usage in 5-hour billing blocks, with the active block's burn rate.
 
     A block starts at its first message's hour (UTC, floored) and lasts 5 hours; the first
@@ -186,7 +197,7 @@ def blocks(ctx: click.Context, since: str | None, until: str | None, zone: str |
 
     if tools and set(tools) != {"claude-code"}:
         raise click.BadParameter("blocks are Claude Code's billing windows; only --tool claude-code applies.", param_hint="--tool")
-    z, f = _filters(zone, since, until, (), projects, models)
+    z, f = _filters(zone, since, until, (), projects, models, hosts)
     rep = report(db_path(ctx), "blocks", f, z)
     if active:
         rep.rows = [r for r in rep.rows if r[2] == "active"]
@@ -217,7 +228,7 @@ def blocks(ctx: click.Context, since: str | None, until: str | None, zone: str |
               show_default=True, help="Where to write the page ('-' for stdout).")
 @click.pass_context
 def html(ctx: click.Context, since: str | None, until: str | None, zone: str | None, tools: tuple[str, ...],
-         projects: tuple[str, ...], models: tuple[str, ...], out: Path) -> None:
+         projects: tuple[str, ...], models: tuple[str, ...], hosts: tuple[str, ...], out: Path) -> None:
     """One self-contained HTML page with charts per day, tool, model and project.
 
     The page has no external links or scripts, so it can be mailed or opened offline.
@@ -227,7 +238,7 @@ def html(ctx: click.Context, since: str | None, until: str | None, zone: str | N
     """
     from logscan.reports.html import render
 
-    z, f = _filters(zone, since, until, tools, projects, models)
+    z, f = _filters(zone, since, until, tools, projects, models, hosts)
     page = render(db_path(ctx), f, z, generated=datetime.now().astimezone())
     if str(out) == "-":
         sys.stdout.write(page)

@@ -1,7 +1,9 @@
 """Extension points that other modules register into by name, so the daemon need not know them.
 
 ``AFTER_FLUSH`` lists "module:function" callables run by the daemon after every committed batch,
-each as ``fn(store)``; one that raises is logged and never stops ingestion.
+each as ``fn(store)``; one that raises is logged and never stops ingestion. ``PERIODIC`` lists the
+same kind of callables run by the daemon's writer thread on its health tick (every few seconds,
+whether or not anything was ingested); each decides itself whether its time has come.
 """
 
 from __future__ import annotations
@@ -27,3 +29,17 @@ def after_flush(store: Any) -> None:
             getattr(importlib.import_module(module), attr)(store)
         except Exception:
             log.exception("after-flush hook %s failed", ref)
+
+
+PERIODIC: list[str] = [
+    "logscan.sync.run:periodic_sync",  # 'logscan sync' every N minutes when a hub URL is configured
+]
+
+
+def run_periodic(store: Any) -> None:
+    for ref in PERIODIC:
+        module, attr = ref.split(":")
+        try:
+            getattr(importlib.import_module(module), attr)(store)
+        except Exception:
+            log.exception("periodic hook %s failed", ref)

@@ -28,8 +28,8 @@ from logscan.errors import LogscanError
 QueryFn = Callable[[Path, str, Sequence[Any] | None], tuple[list[str], list[tuple[Any, ...]]]]
 
 TIME_KINDS = ("daily", "weekly", "monthly")
-KINDS = (*TIME_KINDS, "session", "project", "model", "tool", "blocks")
-BY_CHOICES = ("tool", "model", "project")
+KINDS = (*TIME_KINDS, "session", "project", "model", "tool", "host", "blocks")
+BY_CHOICES = ("tool", "model", "project", "host")
 METRICS = ["input", "output", "cache_read", "cache_write", "total_tokens", "cost_usd", "events", "unpriced"]
 BLOCK_HOURS = 5
 CLAUDE_TOOL = "claude-code"
@@ -157,6 +157,7 @@ class Filters:
     tools: Sequence[str] = ()
     projects: Sequence[str] = ()  # substring of the project path
     models: Sequence[str] = ()  # substring of the model name
+    hosts: Sequence[str] = ()  # the machine that read the log (exact; several after 'logscan sync' or 'import')
 
     def where(self) -> tuple[str, list[Any]]:
         parts: list[str] = []
@@ -170,6 +171,9 @@ class Filters:
         if self.tools:
             parts.append("tool IN (" + ", ".join("?" for _ in self.tools) + ")")
             params.extend(self.tools)
+        if self.hosts:
+            parts.append("host IN (" + ", ".join("?" for _ in self.hosts) + ")")
+            params.extend(self.hosts)
         for col, vals in (("project", self.projects), ("model", self.models)):
             if vals:
                 parts.append("(" + " OR ".join(f"contains(lower({col}), lower(?))" for _ in vals) + ")")
@@ -231,8 +235,8 @@ def build_sql(kind: str, filters: Filters, zone: str, by: str | None = None) -> 
             "GROUP BY tool, session_id ORDER BY last_ts, tool, session_id"
         )
         return sql, wparams, ["tool", "session_id", "project", "first", "last", "models"]
-    if kind in ("project", "model", "tool"):
-        keys = {"project": ["project"], "model": ["tool", "model"], "tool": ["tool"]}[kind]
+    if kind in ("project", "model", "tool", "host"):
+        keys = {"project": ["project"], "model": ["tool", "model"], "tool": ["tool"], "host": ["host"]}[kind]
         sql = (
             f"SELECT {', '.join(keys)}, {_INNER} FROM events{where} GROUP BY ALL "
             f"ORDER BY cost_usd DESC NULLS LAST, total_tokens DESC, {', '.join(keys)}"
@@ -307,7 +311,7 @@ def group_blocks(hours: Sequence[Sequence[Any]]) -> list[Block]:
 
 def blocks_report(db: Path, filters: Filters, zone: str, *, now: datetime | None = None, query: QueryFn | None = None) -> Report:
     run = query or _default_query()
-    f = Filters(filters.since, filters.until, [CLAUDE_TOOL], filters.projects, filters.models)
+    f = Filters(filters.since, filters.until, [CLAUDE_TOOL], filters.projects, filters.models, filters.hosts)
     where, params = f.where()
     sql = (
         f"SELECT date_trunc('hour', ts) AS h, min(ts), max(ts), list(DISTINCT model ORDER BY model), {_INNER} "

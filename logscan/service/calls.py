@@ -17,6 +17,7 @@ CALLS: set[str] = {
     "logscan.store.export:import_file",  # logscan import
     "logscan.store.export:prune_events",  # logscan prune / retention
     "logscan.store.reprice:reprice_store",  # logscan reprice
+    "logscan.sync.run:sync_store",  # logscan sync (a push and a pull with a PostgreSQL hub)
     "logscan.store.backup:make_backup_call",  # logscan backup --now
 }
 

@@ -258,6 +258,7 @@ class Writer:
                         next_health = now + self.health_interval
                         trim_memory()
                         self.health()
+                        self._periodic()
                     else:
                         self.check_roots()
                 if self.backing_off():
@@ -270,6 +271,14 @@ class Writer:
             except Exception as e:  # never let the writer die; try again shortly
                 self.error("worker loop error", e)
                 self.stopping.wait(1.0)
+
+    def _periodic(self) -> None:
+        """The periodic hooks (``logscan.ingest.hooks.PERIODIC``: the hub sync), between batches,
+        on this thread, so the single writer stays single."""
+        from logscan.ingest.hooks import run_periodic
+
+        self.ing.flush()
+        run_periodic(self.store)
 
     def _process(self, path: str, st: os.stat_result | None = None) -> None:
         from logscan.store.store import utcnow

@@ -162,6 +162,28 @@ def m006_budget_alerts(con: Any) -> None:
 
 
 @migration
+def m007_sync(con: Any) -> None:
+    # Sync with a PostgreSQL hub (logscan.sync): one row of state for the hub in use (URL without
+    # password, its id, the pull watermark, the last attempt and its error) and what the hub is
+    # known to hold: (event_id, rank) pushed or pulled, and the snapshot ids pushed.
+    con.execute(
+        """CREATE TABLE sync_state (
+          hub_url VARCHAR NOT NULL,
+          hub_id VARCHAR NOT NULL,
+          host VARCHAR NOT NULL,
+          pulled_seq BIGINT NOT NULL,
+          last_attempt_at TIMESTAMP,
+          last_ok_at TIMESTAMP,
+          last_error VARCHAR,
+          last_pushed BIGINT,
+          last_pulled BIGINT
+        )"""
+    )
+    con.execute("CREATE TABLE sync_known (event_id BIGINT NOT NULL, rank BIGINT NOT NULL)")
+    con.execute("CREATE TABLE sync_known_snapshots (snapshot_id BIGINT NOT NULL)")
+
+
+@migration
 def m008_quota_snapshot_note(con: Any) -> None:
     # Why a reading needs a second look (a reset text that was stale when it was pasted).
     con.execute("ALTER TABLE quota_snapshots ADD COLUMN note VARCHAR")

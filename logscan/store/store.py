@@ -30,7 +30,10 @@ from logscan.store.readonly import TABLES_HINT, connect_read_only, duckdb_module
 from logscan.store.readonly import run as readonly_run
 
 EVENT_NAMES = [n for n, _ in EVENT_COLUMNS]
-_ONE_PER_ID = "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY rank DESC, seq) = 1"
+# Which copy of an event id wins: the higher rank; among equal ranks the smaller host (one host's
+# rows never tie on host, and across machines every store and a sync hub settle on the same row).
+_WINS = "(s.rank > events.rank OR (s.rank = events.rank AND s.host < events.host))"
+_ONE_PER_ID = "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY rank DESC, host, seq) = 1"
 # Staging encoded event chunks (``encode_events``): one JSON line per chunk, {"k": its place in
 # the batch, "c": its columns}; ``seq`` orders rows as they were staged.
 _STAGE_EVENTS = (
@@ -396,7 +399,7 @@ class Store:
         if inserted < staged:  # the rows just inserted have the same rank as their staged copy: left alone
             sets = ", ".join(f"{c} = s.{c}" for c in EVENT_NAMES if c != "event_id")
             updated = con.execute(
-                f"UPDATE events SET {sets} FROM _stg_events s WHERE events.event_id = s.event_id AND s.rank > events.rank"
+                f"UPDATE events SET {sets} FROM _stg_events s WHERE events.event_id = s.event_id AND {_WINS}"
             ).fetchone()[0]
         # /btw side questions replay a parent message under a new request id: drop a
         # sidechain copy whenever the same message id has a non-sidechain entry.
