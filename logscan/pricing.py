@@ -82,6 +82,43 @@ def _infer(model: str, default: str | None, bedrock_id: bool) -> str | None:
     return default
 
 
+# Provider ids that name a plan, a region or a gateway rather than the provider whose prices
+# apply (OpenCode's providerID values; subscription plans are priced at API-equivalent rates).
+_PROVIDER_IDS = {
+    "zai-coding-plan": "zai", "zai-coding": "zai", "z-ai": "zai", "zhipuai-coding-plan": "zhipuai",
+    "kimi-for-coding": "moonshotai", "moonshotai-cn": "moonshotai", "moonshot": "moonshotai",
+    "amazon-bedrock": "aws", "bedrock": "aws", "google-vertex": "google", "google-vertex-anthropic": "google",
+    "vertex": "google", "gemini": "google", "azure-openai": "azure", "xai": "x-ai", "minimax-cn": "minimax",
+    "alibaba-cn": "alibaba", "deepseek-cn": "deepseek",
+}
+
+
+def pricing_provider(provider_id: str | None, model: str) -> str | None:
+    """The provider whose prices apply to a call a tool attributes to ``provider_id``: a known
+    provider as it is, a coding plan or regional id mapped to its provider (``zai-coding-plan``
+    -> ``zai``), a gateway (OpenCode Zen ``opencode``, ``vercel``, ...) or an unknown id by the
+    model's name; the id itself when nothing better is known."""
+    if not provider_id:
+        return infer_provider(model, None)
+    pid = provider_id.strip().lower()
+    if pid in _known_providers():
+        return pid
+    mapped = _PROVIDER_IDS.get(pid)
+    if mapped is None:
+        for suffix in ("-coding-plan", "-for-coding", "-cn", "-china", "-intl", "-global"):
+            if pid.endswith(suffix) and pid[: -len(suffix)] in _known_providers():
+                mapped = pid[: -len(suffix)]
+                break
+    return mapped or infer_provider(model, provider_id)
+
+
+@lru_cache(maxsize=1)
+def _known_providers() -> frozenset[str]:
+    from genai_prices.data_snapshot import get_snapshot
+
+    return frozenset(p.id for p in get_snapshot().providers)
+
+
 @dataclass(frozen=True)
 class Rates:
     """USD per million tokens (web search per thousand requests) for one request."""

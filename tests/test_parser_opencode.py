@@ -384,3 +384,23 @@ def test_db_names_match_patterns(name: str) -> None:
     from logscan.sources.parsers.base import matches
 
     assert matches(f"/home/u/.local/share/opencode/{name}", PARSER.patterns)
+
+
+@pytest.mark.parametrize("pid, model, provider", [("zai-coding-plan", "glm-4.6", "zai"), ("opencode", "claude-sonnet-4-5", "anthropic"),
+                                                   ("kimi-for-coding", "kimi-k2-0905-preview", "moonshotai")])
+def test_coding_plan_and_gateway_provider_ids_are_priced(isolated: Path, db: Path, pid: str, model: str, provider: str) -> None:
+    """OpenCode's providerID names the plan or gateway (zai-coding-plan, OpenCode Zen): the
+    event gets the provider whose prices apply, and a price (API-equivalent), not unknown_provider."""
+    path = data_dir(isolated) / "opencode.db"
+    build_db(path)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("INSERT INTO project VALUES ('p', '/home/u/proj', 1789000000000, 1789000000000)")
+    con.execute("INSERT INTO session (id, project_id, parent_id, slug, directory, title, version, time_created, time_updated) "
+                "VALUES ('ses_z', 'p', NULL, 's', '/home/u/proj', 't', '1.2.0', 1789000000000, 1789000000000)")
+    data = {"role": "assistant", "time": {"created": 1789000001000}, "modelID": model, "providerID": pid,
+            "tokens": {"input": 1000, "output": 200, "cache": {"read": 0, "write": 0}}}
+    con.execute("INSERT INTO message VALUES ('msg_z', 'ses_z', 1789000001000, 1789000002000, ?)", [json.dumps(data)])
+    con.close()
+    ingest(db, path)
+    (row,) = event_rows(db)
+    assert row["provider"] == provider and row["price_status"] == "ok" and row["cost_usd"] and row["cost_usd"] > 0, row

@@ -273,3 +273,20 @@ def test_every_report_command_has_help() -> None:
     for sub in ["daily", "weekly", "monthly", "session", "project", "model", "tool", "blocks", "html"]:
         r = CliRunner().invoke(cli, ["report", sub, "--help"])
         assert r.exit_code == 0 and "logscan report" in r.stdout, sub
+
+
+def test_blocks_do_not_project_from_seconds_of_data_and_hold_anthropic_usage_only(db: Path) -> None:
+    h = datetime(2026, 2, 1, 9, 0)
+    build_store(db, [
+        event_row(1, h + timedelta(minutes=20), input_tokens=1000, cost_usd=2.0),
+        event_row(2, h + timedelta(minutes=20, seconds=8), input_tokens=1000, cost_usd=2.0),
+        # z.ai GLM through Claude Code: same tool, another provider; not in Claude's 5-hour window
+        event_row(3, h + timedelta(minutes=30), input_tokens=77_777, cost_usd=5.0, provider="zai", model="glm-4.6"),
+    ])
+    rep = report(db, "blocks", None, "UTC", now=h + timedelta(minutes=25))
+    assert len(rep.rows) == 1 and rep.rows[0][4] == 2000 and "glm" not in rep.rows[0][3]
+    a = rep.extra["active"]
+    assert a["projected_cost_usd"] is None and a["burn_cost_per_hour"] is None
+    assert a["too_early"].startswith("too early to project: 2 call(s) over 0 min")
+    later = report(db, "blocks", None, "UTC", now=h + timedelta(minutes=25)).extra["active"]
+    assert later["tokens"] == 2000  # the GLM call is not in the active block either

@@ -186,8 +186,10 @@ def blocks(ctx: click.Context, since: str | None, until: str | None, zone: str |
     """Claude Code usage in 5-hour billing blocks, with the active block's burn rate.
 
     A block starts at its first message's hour (UTC, floored) and lasts 5 hours; the first
-    message after it starts the next block. For the active block the burn rate (tokens per
-    minute, USD per hour, over its first to last message) projects the totals at its end.
+    message after it starts the next block. Only Anthropic usage counts (GLM or other models
+    reached through Claude Code do not). For the active block the burn rate (tokens per minute,
+    USD per hour, over its first to last message) projects the totals at its end, once it has
+    calls spanning 15 minutes ("too early" before that).
 
     \b
     logscan report blocks --since 2d
@@ -212,12 +214,16 @@ def blocks(ctx: click.Context, since: str | None, until: str | None, zone: str |
         def fmt_opt(v: float | None, f: str) -> str:
             return "n/a" if v is None else format(v, f)
 
-        click.echo(
-            f"\nactive block {a['start']:%Y-%m-%d %H:%M} to {a['end']:%H:%M} ({a['remaining_minutes']} min left): "
-            f"{a['tokens']:,} tokens, ${fmt_opt(a['cost_usd'], ',.2f')}\n"
-            f"burn rate: {fmt_opt(a['burn_tokens_per_min'], ',.0f')} tokens/min, ${fmt_opt(a['burn_cost_per_hour'], ',.2f')}/h; "
-            f"projected at block end: {fmt_opt(a['projected_tokens'], ',')} tokens, ${fmt_opt(a['projected_cost_usd'], ',.2f')}"
-        )
+        head = (f"\nactive block {a['start']:%Y-%m-%d %H:%M} to {a['end']:%H:%M} ({a['remaining_minutes']} min left): "
+                f"{a['tokens']:,} tokens, ${fmt_opt(a['cost_usd'], ',.2f')}")
+        if a.get("too_early"):
+            click.echo(f"{head}\n{a['too_early']}")
+        else:
+            click.echo(
+                f"{head}\n"
+                f"burn rate: {fmt_opt(a['burn_tokens_per_min'], ',.0f')} tokens/min, ${fmt_opt(a['burn_cost_per_hour'], ',.2f')}/h; "
+                f"projected at block end: {fmt_opt(a['projected_tokens'], ',')} tokens, ${fmt_opt(a['projected_cost_usd'], ',.2f')}"
+            )
     elif rep.rows:
         say("No active block (no Claude Code usage in the last 5 hours' window).")
 

@@ -33,6 +33,10 @@ BY_CHOICES = ("tool", "model", "project", "host")
 METRICS = ["input", "output", "cache_read", "cache_write", "total_tokens", "cost_usd", "events", "unpriced"]
 BLOCK_HOURS = 5
 CLAUDE_TOOL = "claude-code"
+# A burn rate from two events seconds apart ($1,264.86/h) is not information: the active block
+# is projected only once its events span this long and there are this many of them.
+PROJECT_MIN_MINUTES = 15
+PROJECT_MIN_EVENTS = 2
 
 # Sums per row; the inner query sums events, the outer one sums the inner sums.
 _INNER = """sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cache_read_tokens) AS cache_read,
@@ -313,6 +317,9 @@ def blocks_report(db: Path, filters: Filters, zone: str, *, now: datetime | None
     run = query or _default_query()
     f = Filters(filters.since, filters.until, [CLAUDE_TOOL], filters.projects, filters.models, filters.hosts)
     where, params = f.where()
+    # Claude's 5-hour windows count Anthropic usage only: z.ai GLM (or other providers) reached
+    # through Claude Code do not count against them.
+    where = (where + " AND" if where.strip() else " WHERE") + " provider = 'anthropic'"
     sql = (
         f"SELECT date_trunc('hour', ts) AS h, min(ts), max(ts), list(DISTINCT model ORDER BY model), {_INNER} "
         f"FROM events{where} GROUP BY 1 ORDER BY 1"
@@ -325,10 +332,15 @@ def blocks_report(db: Path, filters: Filters, zone: str, *, now: datetime | None
     for b in group_blocks(rows):
         is_active = b.start <= now_utc < b.end
         burn_tpm = burn_cph = proj_tokens = proj_cost = None
+        too_early = None
         if is_active:
             minutes = (b.last - b.first).total_seconds() / 60
             remaining = (b.end - now_utc).total_seconds() / 60
-            if minutes > 0:
+            n_events = b.sums[METRICS.index("events")] or 0
+            if minutes < PROJECT_MIN_MINUTES or n_events < PROJECT_MIN_EVENTS:
+                too_early = (f"too early to project: {n_events} call(s) over {minutes:.0f} min; a projection needs "
+                             f"{PROJECT_MIN_EVENTS} calls over {PROJECT_MIN_MINUTES} min")
+            elif minutes > 0:
                 burn_tpm = b.sums[tok_i] / minutes
                 proj_tokens = round(b.sums[tok_i] + burn_tpm * remaining)
                 if b.sums[cost_i] is not None:
@@ -344,6 +356,7 @@ def blocks_report(db: Path, filters: Filters, zone: str, *, now: datetime | None
                 "burn_cost_per_hour": burn_cph,
                 "projected_tokens": proj_tokens,
                 "projected_cost_usd": proj_cost,
+                "too_early": too_early,
             }
         out.append(
             (

@@ -56,6 +56,8 @@ unwrapped items) has no token counts: it yields no events and no problems.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -73,9 +75,10 @@ from logscan.quota.ratelimits import codex_rate_limits
 RANK_TOP = 1000  # rank of a row from a thread with no parent; each fork level subtracts 1
 UNKNOWN_MODEL = "unknown"  # a token_count before any model is known: priced as unknown_model
 # Only these lines are parsed; every other line is shape-checked (most bytes are response items).
-_INTERESTING = (b'"token_count"', b'"turn_context"', b'"session_meta"', b'"cli_version"')
+_INTERESTING = (b'"token_count"', b'"turn_context"', b'"session_meta"', b'"cli_version"', b'"thread.started"')
 _UUID_AT_END = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\.jsonl(?:\.zst)?$")
 _COMPONENTS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+EXEC_JSON_TYPES = frozenset({"thread.started", "turn.started", "turn.completed", "turn.failed", "item.started", "item.updated", "item.completed"})
 
 
 def codex_homes() -> list[Path]:
@@ -124,6 +127,8 @@ class CodexParser:
             return 0.9
         if b'"originator"' in first and b'"cli_version"' in first:
             return 0.8  # the legacy bare meta line
+        if b'"thread.started"' in first or b'"turn.completed"' in first:
+            return 0.7  # `codex exec --json` output saved where rollouts live: claimed, reported
         return 0.0
 
     # -- parsing ------------------------------------------------------------------------
@@ -140,6 +145,12 @@ class CodexParser:
             if not isinstance(payload, dict):
                 if "type" not in obj and "cli_version" in obj:
                     self._session_meta(rec, obj, state)  # legacy bare meta line
+                elif isinstance(kind, str) and kind in EXEC_JSON_TYPES and not state.get("exec_json"):
+                    # `codex exec --json` events: usage per turn, and the same calls are in the
+                    # rollout Codex writes for that run; counting both would double count.
+                    state["exec_json"] = True
+                    yield Problem(path=rec.path, offset=rec.pos, kind="unsupported",
+                                  reason="`codex exec --json` output (per-turn usage; the same calls are in Codex's own rollout file): not counted")
                 continue
             if kind == "session_meta":
                 self._session_meta(rec, payload, state)
@@ -240,6 +251,9 @@ class CodexParser:
         provider = infer_provider(model, "openai") if mp in (None, "openai") else mp
         try:
             ts = obj.get("timestamp")
+            if isinstance(ts, (int, float)) and not isinstance(ts, bool) and ts > 0:
+                # epoch milliseconds (seconds when small), as some writers store it
+                ts = datetime.fromtimestamp(ts / 1000 if ts > 1e11 else ts, timezone.utc).isoformat()
             if not isinstance(ts, str):
                 raise ValueError("timestamp: missing on a token_count line")
             yield new_event(

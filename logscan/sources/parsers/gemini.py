@@ -157,6 +157,10 @@ class _Base:
             thoughts = as_int(tokens.get("thoughts"))
             tool = as_int(tokens.get("tool"))
             total = tokens.get("total")
+            if inp == out == cached == thoughts == tool == 0 and as_int(total) > 0:
+                # Only a total: how it splits into input and output (which are priced apart)
+                # is unknown. Not an all-zero event: a problem that says so.
+                return schema_problem(rec, f"tokens: only 'total' ({as_int(total)}) is given, not input/output; not counted")
             net_of_cache = (
                 cached > 0
                 and isinstance(total, int)

@@ -75,7 +75,7 @@ from pydantic import ValidationError
 from logscan.models import Event, Problem, Record, make_id, new_event
 from logscan.sources.parsers.base import as_int, loads, render_validation
 from logscan.paths import xdg_data_home
-from logscan.pricing import infer_provider
+from logscan.pricing import infer_provider, pricing_provider
 
 LOOKBACK_MS = 60_000
 TIME_BITS = 44  # epoch milliseconds stay below 2**44 until the year 2527
@@ -372,6 +372,9 @@ class OpenCodeParser:
             yield Problem(path=where, offset=rec.pos, kind="schema", reason="message data is not a JSON object")
             return
         if data.get("role") != "assistant":
+            if data.get("role") is None and (data.get("tokens") or obj.get("steps")):
+                yield Problem(path=where, offset=rec.pos, kind="schema",
+                              reason=f"message {m.get('id')} has tokens but no 'role' (assistant or user?): not counted")
             return  # user messages carry no usage
         # Steps: each step-finish part is one model call.
         steps: list[tuple[int, int, int, int, int, int]] = []
@@ -422,7 +425,7 @@ class OpenCodeParser:
         model = _str(data.get("modelID"))
         if model is None:
             raise ValueError("modelID: missing on an assistant message with tokens")
-        provider = _str(data.get("providerID")) or infer_provider(model, None, message_id)
+        provider = pricing_provider(_str(data.get("providerID")), model) or infer_provider(model, None, message_id)
         times = data.get("time") if isinstance(data.get("time"), dict) else {}
         created = _ms(times.get("created")) or _ms(m.get("time_created"))
         if created is None:
