@@ -279,7 +279,8 @@ CREATE INDEX part_message_id_id_idx ON part (message_id, id);
 
 def generate_opencode_corpus(root: Path, size_mb: float, seed: int = 0) -> Truth:
     """``root/opencode/opencode.db`` in WAL mode: big text parts, multi-step messages whose
-    message row holds only the last step (the steps' sum is the truth), zero-token messages."""
+    message row holds only the last step (each step-finish part is one billed call: the truth
+    counts steps, and their tokens), zero-token messages."""
     import sqlite3
 
     rng = random.Random(seed)
@@ -310,8 +311,9 @@ def generate_opencode_corpus(root: Path, size_mb: float, seed: int = 0) -> Truth
                 parts.append((f"prt_{mid}_{j}a", mid, sid, t + j, t + j, f'{{"type":"text","text":"{text}"}}'))
                 parts.append((f"prt_{mid}_{j}b", mid, sid, t + j, t + j, f'{{"type":"step-finish","reason":"stop","cost":0,"tokens":{{"input":{i_},"output":{o_},"reasoning":{r_},"cache":{{"read":{cr_},"write":{cw_}}}}}}}'))
                 size += len(text) + 250
-            if steps:  # one event per message: the sum of its steps
-                _add(truth, model, *(sum(x[c] for x in steps) for c in (0, 1, 3, 4)))
+            for x in steps:  # one event per billed call: each step-finish part with tokens
+                if any(x):
+                    _add(truth, model, x[0], x[1], x[3], x[4])
             last = steps[-1] if steps else (0, 0, 0, 0, 0)  # no steps: the zero-token first write
             data = f'{{"role":"assistant","time":{{"created":{t}}},"modelID":"{model}","providerID":"{provider}","path":{{"cwd":"/home/dev/app","root":"/home/dev/app"}},"tokens":{{"input":{last[0]},"output":{last[1]},"reasoning":{last[2]},"cache":{{"read":{last[3]},"write":{last[4]}}}}}}}'
             con.execute("INSERT INTO message VALUES (?, ?, ?, ?, ?)", (mid, sid, t, t + 4_000, data))

@@ -75,9 +75,18 @@ def ingest(db: Path, *paths: Path) -> Summary:
 
 
 def events(db: Path) -> dict[str, tuple[Any, ...]]:
+    """Tokens per message (the sum of its events: one per billed step)."""
+    sums = ", ".join(f"sum({c.strip()})::BIGINT" for c in COLS.split(","))
     with Store.open(db) as store:
-        _, rows = store.query(f"SELECT message_id, {COLS} FROM events WHERE tool = 'opencode' ORDER BY 1", guard=False)
+        _, rows = store.query(f"SELECT message_id, {sums} FROM events WHERE tool = 'opencode' GROUP BY 1 ORDER BY 1", guard=False)
     return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def calls(db: Path) -> dict[str, int]:
+    """Events (billed model calls) per message."""
+    with Store.open(db) as store:
+        _, rows = store.query("SELECT message_id, count(*) FROM events WHERE tool = 'opencode' GROUP BY 1 ORDER BY 1", guard=False)
+    return dict(rows)
 
 
 def event_rows(db: Path) -> list[dict[str, Any]]:
@@ -114,9 +123,12 @@ def test_db_totals_equal_hand_truth(isolated: Path, db: Path) -> None:
     # msg_u1 (user) and msg_a3 (zero-token first write) are not events; the huge v1.16
     # session tokens_* columns are never added.
     assert events(db) == MAIN_TRUTH
-    assert s.new_events == 5 and s.new_problems == 0
+    # One event per billed model call: msg_a2's three step-finish parts are three calls; messages
+    # without parts (msg_a4, msg_a6) are one call each.
+    assert calls(db) == {"msg_a1": 1, "msg_a2": 3, "msg_a4": 1, "msg_a5": 1, "msg_a6": 1}
+    assert s.new_events == 7 and s.new_problems == 0
+    assert sum(r["total_tokens"] for r in event_rows(db)) == (1527 + 1138 + 7200 + 1300 + 200)  # reasoning excluded
     rows = {r["message_id"]: r for r in event_rows(db)}
-    assert sum(r["total_tokens"] for r in rows.values()) == (1527 + 1138 + 7200 + 1300 + 200)  # reasoning excluded
     assert {m: (r["provider"], r["model"]) for m, r in rows.items()} == {
         "msg_a1": ("anthropic", "claude-sonnet-4-5"),
         "msg_a2": ("openai", "gpt-5"),
@@ -196,10 +208,10 @@ def test_updated_row_is_updated_not_duplicated(isolated: Path, db: Path) -> None
         ['{"input":11,"output":22,"reasoning":0,"cache":{"read":6000,"write":33}}'],
     )
     s = ingest(db, oc)
-    assert s.new_events == 0 and s.updated_events == 1
+    assert s.new_events == 1 and s.updated_events == 0  # the new step is a new call; the first is unchanged
     got = events(db)
-    assert len(got) == 5  # same event count
-    assert got["msg_a1"] == (120 + 11, 300 + 22, 5000 + 6000, 800 + 33, 0, 0)  # both steps, new tokens
+    assert len(got) == 5 and calls(db)["msg_a1"] == 2
+    assert got["msg_a1"] == (120 + 11, 300 + 22, 5000 + 6000, 800 + 33, 0, 0)  # both steps, each once
     w.close()
 
 
@@ -320,8 +332,8 @@ def test_legacy_part_written_after_its_message_updates_the_event(isolated: Path,
     ingest(db, storage)
     extra.write_text('{"id":"prt_l1e","sessionID":"ses_leg1","messageID":"msg_l1","type":"step-finish","tokens":{"input":1,"output":2,"reasoning":0,"cache":{"read":3,"write":4}}}')
     s = ingest(db, storage)
-    assert s.new_events == 0 and s.updated_events == 1
-    assert events(db)["msg_l1"] == (220 + 1, 140 + 2, 3000 + 3, 2500 + 4, 0, 0)
+    assert s.new_events == 1 and s.updated_events == 0
+    assert events(db)["msg_l1"] == (220 + 1, 140 + 2, 3000 + 3, 2500 + 4, 0, 0) and calls(db)["msg_l1"] == 3
 
 
 def test_message_in_both_stores_counts_once(isolated: Path, db: Path) -> None:
@@ -329,8 +341,9 @@ def test_message_in_both_stores_counts_once(isolated: Path, db: Path) -> None:
     legacy_tree(oc)
     build_db(oc / "opencode.db", "db_both_stores.sql")
     s = ingest(db, *default_roots())
-    assert events(db) == LEGACY_TRUTH  # msg_both once, as the sum of its two steps
-    assert s.new_events == 4
+    assert events(db) == LEGACY_TRUTH  # msg_both's two steps once each, not once per store
+    assert calls(db) == {"msg_l1": 2, "msg_l2": 1, "msg_both": 2, "msg_test001": 1}
+    assert s.new_events == 6
 
 
 # -- parser, detection, CLI --------------------------------------------------------------------
@@ -370,7 +383,7 @@ def test_cli_backfill_end_to_end(isolated: Path) -> None:
     res = runner.invoke(cli, ["backfill", str(oc), "--json"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert out["new_events"] == len(MAIN_TRUTH) + len(LEGACY_TRUTH) and out["new_problems"] == 0
+    assert out["new_events"] == 7 + 6 and out["new_problems"] == 0  # billed calls: steps, or messages without parts
     res = runner.invoke(cli, ["query", "SELECT sum(input_tokens), sum(output_tokens) FROM events WHERE tool = 'opencode'", "-f", "json"])
     assert res.exit_code == 0, res.output
     (row,) = json.loads(res.stdout)

@@ -5,32 +5,28 @@
 all-zero tokens and rewrites it in place as the turn runs. A turn may take several steps (one
 model call each): every step writes a ``step-finish`` part with that call's ``tokens`` and
 ``cost``, and then *overwrites* ``message.tokens`` with the same figures (processor.ts
-``assistantMessage.tokens = usage.tokens``) while ``message.cost`` accumulates. So a message's
-usage is the **sum of its step-finish parts**; ``message.tokens`` is only the last step. It is
-used alone only for a message without step-finish parts (or whose steps report no tokens). A
-message whose counted tokens are all zero (the first write, an aborted call) is not an event.
-The per-session ``tokens_*``/``cost`` columns of v1.16 are totals of the same messages: never
-read.
+``assistantMessage.tokens = usage.tokens``) while ``message.cost`` accumulates. So **each
+step-finish part is one billed call and one event** (its own tokens; its ``time_updated`` as the
+time where the database has it); ``message.tokens`` is only the last step and is used alone only
+for a message without step-finish parts (older OpenCode), as one call. A message whose counted
+tokens are all zero (the first write, an aborted call) is not an event. The per-session
+``tokens_*``/``cost`` columns of v1.16 are totals of the same messages: never read.
 
-**One event per message, assembled by the reader.** Message rows and part rows are written at
-different moments, and the store can only merge events by id (never delete one), so an event
-made from a message row alone and events made from its parts could never be reconciled. Instead
-the reader (``read_rows``) hands the parser one record per *touched* message that already holds
-the message, its session (for the project and the subagent flag) and **all** of its step-finish
-parts as they are now: a new or updated part makes the reader re-assemble its whole message.
-The parser turns that into one event with ``event_id = make_id("opencode", message id)``, the
-id FORMATS.md section 7 names. Whatever order rows arrive in, and however often a message is
-re-read, the store keeps exactly one event per message, whose tokens are the sum of the steps
-seen at the latest read; message-level and step-level tokens are never both counted. The legacy
-JSON store yields the same assembled record (message file, session file, step-finish part files)
-and so the same id: a message found in both stores counts once.
+**Assembled by the reader, ids that cannot double count.** Message rows and part rows are written
+at different moments, and the store can only merge events by id (never delete one). The reader
+(``read_rows``) hands the parser one record per *touched* message that already holds the
+message, its session (for the project and the subagent flag) and **all** of its step-finish
+parts as they are now. The first step (by time, then part id) has ``event_id =
+make_id("opencode", message id)``, the id a message read before any of its parts would get, so
+the two are one event; every later step has ``make_id("opencode", message id, part id)``. The
+legacy JSON store yields the same assembled record (message file, session file, step-finish
+part files, the same part ids) and so the same ids: a call found in both stores counts once.
 
-**Last write wins.** ``rank = steps << 44 | time``: more step-finish parts first (steps are only
-ever added), then the latest ``time_updated`` (milliseconds) of the message row and its parts;
-legacy files have no ``time_updated`` and use the message's ``time.completed`` or
-``time.created``. The store keeps the highest rank, so an updated row replaces the event (same
-event count, new tokens), a re-read of unchanged rows changes nothing, and of the two copies of
-a migrated message the one with more steps, then the newer one, wins.
+**Last write wins.** ``rank = steps << 44 | time``: a step's event (steps = 1) outranks the
+message-level event of the same id (steps = 0), then the later ``time_updated`` (milliseconds)
+wins; legacy files have no ``time_updated`` and use the message's ``time.completed`` or
+``time.created``. The store keeps the highest rank, so a re-read of unchanged rows changes
+nothing.
 
 **Watermark.** The database is not read by byte offset: ``state["watermark"]`` is the highest
 ``time_updated`` whose records were parsed, committed with their events. A read takes the
@@ -376,8 +372,8 @@ class OpenCodeParser:
                 yield Problem(path=where, offset=rec.pos, kind="schema",
                               reason=f"message {m.get('id')} has tokens but no 'role' (assistant or user?): not counted")
             return  # user messages carry no usage
-        # Steps: each step-finish part is one model call.
-        steps: list[tuple[int, int, int, int, int, int]] = []
+        # Steps: each step-finish part is one model call, and one event.
+        steps: list[tuple[str, int, tuple[int, int, int, int, int, int]]] = []  # (part id, time, tokens)
         latest = _ms(m.get("time_updated")) or 0
         for st in obj.get("steps") or []:
             spath = st.get("path") or rec.path
@@ -388,24 +384,34 @@ class OpenCodeParser:
                 continue
             if not isinstance(part, dict) or part.get("type") != "step-finish":
                 continue  # the reader's text prefilter can let another part through
-            if "tokens" not in part:
-                yield Problem(path=spath, offset=rec.pos, kind="schema", reason=f"step-finish part {st.get('id') or part.get('id')} has no tokens")
+            pid = _str(st.get("id")) or _str(part.get("id")) or (Path(spath).stem if st.get("path") else None)
+            if "tokens" not in part or pid is None:
+                yield Problem(path=spath, offset=rec.pos, kind="schema", reason=f"step-finish part {pid or '(no id)'} has no tokens or no id")
                 continue
             try:
-                steps.append(_tokens(part["tokens"]))
+                tokens = _tokens(part["tokens"])
             except ValueError as e:
-                yield Problem(path=spath, offset=rec.pos, kind="schema", reason=f"step-finish part {st.get('id') or part.get('id')}: {e}"[:300])
+                yield Problem(path=spath, offset=rec.pos, kind="schema", reason=f"step-finish part {pid}: {e}"[:300])
                 continue
-            latest = max(latest, _ms(st.get("time_updated")) or 0)
+            t_part = _ms(st.get("time_updated")) or 0
+            steps.append((pid, t_part, tokens))
+            latest = max(latest, t_part)
         try:
-            summed = tuple(sum(col) for col in zip(*steps, strict=True)) if steps else (0,) * 6
-            counted = summed
-            if not any(summed[:5]):
-                tokens = data.get("tokens")
-                counted = _tokens(tokens) if tokens is not None else (0,) * 6
+            if any(any(tok) for _, _, tok in steps):
+                # One event per billed call. The first step keeps the message's own id, so an
+                # event read from the message row before its parts existed is the same event.
+                steps.sort(key=lambda s: (s[1] or 0, s[0]))
+                first = True
+                for pid, t_part, tok in steps:
+                    if any(tok):
+                        yield self._event(rec, obj, data, tok, 1, t_part, part_id=None if first else pid, part_time=t_part or None)
+                        first = False
+                return
+            tokens = data.get("tokens")
+            counted = _tokens(tokens) if tokens is not None else (0,) * 6
             if not any(counted):
                 return  # a first write (tokens still zero) or a call that billed nothing
-            ev = self._event(rec, obj, data, counted, len(steps), latest)
+            ev = self._event(rec, obj, data, counted, 0, latest)
         except ValidationError as e:
             yield Problem(path=where, offset=rec.pos, kind="schema", reason=render_validation(e)[:300])
             return
@@ -415,7 +421,8 @@ class OpenCodeParser:
         yield ev
 
     def _event(
-        self, rec: Record, obj: dict[str, Any], data: dict[str, Any], counted: tuple[int, ...], n_steps: int, latest: int
+        self, rec: Record, obj: dict[str, Any], data: dict[str, Any], counted: tuple[int, ...], n_steps: int, latest: int,
+        part_id: str | None = None, part_time: int | None = None,
     ) -> Event:
         m = obj["message"]
         message_id = _str(m.get("id")) or _str(data.get("id"))
@@ -437,11 +444,11 @@ class OpenCodeParser:
         project = _str(paths.get("cwd")) or _str(paths.get("root")) or _str(session.get("directory"))
         inp, out, cr, cw5, cw1h, reasoning = counted
         return new_event(
-            event_id=make_id("opencode", message_id),
+            event_id=make_id("opencode", message_id) if part_id is None else make_id("opencode", message_id, part_id),
             tool=self.name,
             provider=provider,
             model=model,
-            ts=datetime.fromtimestamp(created / 1000, tz=timezone.utc),
+            ts=datetime.fromtimestamp((part_time if part_id is not None and part_time else created) / 1000, tz=timezone.utc),
             session_id=session_id,
             project=project,
             is_sidechain=session.get("parent_id") is not None,
