@@ -48,6 +48,9 @@ def trim_memory() -> None:
         pass  # not glibc (musl): nothing to do
 
 
+SQLITE_SETTLE_S = 0.5
+
+
 class Writer:
     """Owns ``store`` (opened read-write by the daemon) once ``run`` starts in its thread.
 
@@ -84,6 +87,11 @@ class Writer:
         self.flush_every = flush_every
         self.jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
         self.retry: set[str] = set()
+        # SQLite sources (opencode.db) read again shortly after a change was read: inotify fires
+        # when a commit's frames are written to the -wal, which can be a moment before SQLite
+        # publishes them to readers (the wal-index), so a read at that moment sees the rows
+        # before the commit while the file already looks read. The watermark makes it harmless.
+        self.recheck: dict[str, float] = {}
         self.heartbeat = time.monotonic()
         self.last_flush_at: float | None = None
         self.last_commit_lag: float | None = None
@@ -238,7 +246,7 @@ class Writer:
         while True:
             try:
                 now = time.monotonic()
-                timeout = max(0.0, min(next_reconcile, next_health) - now)
+                timeout = max(0.0, min(next_reconcile, next_health, *self.recheck.values()) - now)
                 if self.commit_failures:
                     timeout = max(0.0, min(timeout, self.retry_at - now))
                 if wake.wait(timeout) and not self.stopping.is_set():
@@ -267,6 +275,7 @@ class Writer:
                     self._reconcile()
                     next_reconcile = time.monotonic() + self.reconcile_interval
                 self._drain()
+                self._recheck_due()
                 self.ing.flush()
             except Exception as e:  # never let the writer die; try again shortly
                 self.error("worker loop error", e)
@@ -302,7 +311,26 @@ class Writer:
         for path in sorted(batch):
             self._process(path)
         self.ing.flush()
+        self._schedule_recheck(batch)
         self.last_commit_lag = time.monotonic() - min(batch.values())
+
+    def _recheck_due(self) -> None:
+        now = time.monotonic()
+        for path in [p for p, at in self.recheck.items() if at <= now]:
+            del self.recheck[path]
+            prev = self.ing.states.get(path)
+            if prev is not None:
+                prev.mtime_ns = -1  # not "unchanged": read past the watermark once more
+            self._process(path)
+
+    def _schedule_recheck(self, paths: Any) -> None:
+        from logscan.sources.parsers import PARSERS
+
+        for path in paths:
+            prev = self.ing.states.get(path)
+            parser = PARSERS.get(prev.tool) if prev is not None else None
+            if parser is not None and parser.reader == "sqlite":
+                self.recheck[path] = time.monotonic() + SQLITE_SETTLE_S
 
     def _scan_dir(self, d: str) -> None:
         """A directory appeared, moved or vanished: read what is in it and notice what is gone."""
