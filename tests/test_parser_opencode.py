@@ -417,3 +417,19 @@ def test_coding_plan_and_gateway_provider_ids_are_priced(isolated: Path, db: Pat
     ingest(db, path)
     (row,) = event_rows(db)
     assert row["provider"] == provider and row["price_status"] == "ok" and row["cost_usd"] and row["cost_usd"] > 0, row
+
+
+def test_message_in_both_stores_counts_once_when_db_times_disagree_with_ids(isolated: Path, db: Path) -> None:
+    """The database stamps a rewritten part with a later ``time_updated``; the legacy files have
+    no such time. The first step must be the same call in both stores (by part id), or the
+    message's two steps become three events."""
+    oc = data_dir(isolated)
+    legacy_tree(oc)
+    w = build_db(oc / "opencode.db", "db_both_stores.sql", keep_open=True)
+    assert w is not None
+    w.execute("UPDATE part SET time_updated = 1760000709000 WHERE id = 'prt_b1'")  # now after prt_b2
+    w.commit()
+    ingest(db, oc)
+    assert events(db) == LEGACY_TRUTH
+    assert calls(db)["msg_both"] == 2
+    w.close()

@@ -16,7 +16,9 @@ tokens are all zero (the first write, an aborted call) is not an event. The per-
 at different moments, and the store can only merge events by id (never delete one). The reader
 (``read_rows``) hands the parser one record per *touched* message that already holds the
 message, its session (for the project and the subagent flag) and **all** of its step-finish
-parts as they are now. The first step (by time, then part id) has ``event_id =
+parts as they are now. The first step (by part id alone: OpenCode's ids ascend with creation,
+while ``time_updated`` exists only in the database and moves when a row is rewritten, so
+ordering by time would name the same call differently in the two stores) has ``event_id =
 make_id("opencode", message id)``, the id a message read before any of its parts would get, so
 the two are one event; every later step has ``make_id("opencode", message id, part id)``. The
 legacy JSON store yields the same assembled record (message file, session file, step-finish
@@ -400,7 +402,7 @@ class OpenCodeParser:
             if any(any(tok) for _, _, tok in steps):
                 # One event per billed call. The first step keeps the message's own id, so an
                 # event read from the message row before its parts existed is the same event.
-                steps.sort(key=lambda s: (s[1] or 0, s[0]))
+                steps.sort(key=lambda s: s[0])  # by part id only: the same order in both stores
                 first = True
                 for pid, t_part, tok in steps:
                     if any(tok):
