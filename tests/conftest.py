@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pgserver import hub_url, pg_server  # noqa: F401  (fixtures: a real PostgreSQL for the sync tests)
+pytest_plugins = ["pgserver"]  # fixtures pg_server, hub_url: a real PostgreSQL for the sync tests
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -11,6 +11,7 @@ database owned by the ordinary role ``team``, as the README's team set-up makes.
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import shutil
 import socket
@@ -59,9 +60,7 @@ def start() -> tuple[PgServer | None, str]:
     initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
     if not initdb or not pg_ctl:
         return None, "no PostgreSQL server binaries (install Debian's 'postgresql' package; scripts/test.sh does as root)"
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("psycopg") is None:
         return None, "psycopg is not installed"
     prefix: list[str] = []
     base = tempfile.mkdtemp(prefix="logscan-pg-")

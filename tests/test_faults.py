@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from daemon_helpers import truth, wait_for, write_lines
+from daemon_helpers import truth, write_lines
 from logscan.cli import cli
 
 

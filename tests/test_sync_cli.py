@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from daemon_helpers import wait_for
 from test_report_helpers import build_store, event_row
-from test_sync import ingest, snapshot, sync
+from test_sync import snapshot, sync
 
 from logscan.cli import cli
 from logscan.store.store import Store

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from test_sync import FIX, ingest, snapshot, sync
+from test_sync import ingest, snapshot, sync
 
 from logscan.store.store import Store
 from logscan.sync.hub import SyncError
