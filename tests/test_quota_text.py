@@ -239,3 +239,25 @@ def test_fuzz_text_parsers_never_raise(parts: list[str]) -> None:
 @given(st.text(max_size=60), st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1)))
 def test_fuzz_reset_never_raises(text: str, cap: datetime) -> None:
     resolve_reset(text, cap.replace(tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("name", sorted(CLAUDE_CASES))
+def test_real_panels_pasted_with_at(name: str, db: Path) -> None:
+    """The same real panels through the user's command, ``usage paste --at`` (the capture time
+    of each case), stored and read back by ``quota``: the same bars and resets."""
+    import json
+
+    from click.testing import CliRunner
+
+    from logscan.cli import cli
+
+    cap, truth = CLAUDE_CASES[name]
+    r = CliRunner().invoke(cli, ["usage", "paste", "--at", cap + "Z"], input=(CLAUDE / name).read_text(encoding="utf-8"))
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["query", "-f", "json", "SELECT window_kind AS window, coalesce(scope, '') AS scope, used_percent, resets_at, captured_at FROM quota_snapshots"])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert sorted((g["window"], g["scope"], g["used_percent"]) for g in got) == sorted((w, s, u) for w, s, u, _ in truth)
+    assert {g["captured_at"][:16] for g in got} == {cap}
+    want_resets = sorted(str(at)[:16].replace(" ", "T") if at else "" for *_, at in truth)
+    assert sorted((g["resets_at"] or "")[:16].replace(" ", "T") for g in got) == want_resets
