@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from logscan.commands.common import db_path, emit, format_option, say
+from logscan.commands.common import TOOL, db_path, emit, format_option, say
 from logscan.errors import ExitCode
 
 
@@ -44,8 +44,8 @@ def budget(ctx: click.Context, zone: str | None, fmt: str, no_headers: bool) -> 
 
 @budget.command("set")
 @click.argument("period", type=click.Choice(["daily", "weekly", "monthly"]))
-@click.argument("amount", type=float)
-@click.option("--tool", help="Only this tool's spending (e.g. claude-code); default all tools.")
+@click.argument("amount", type=click.FloatRange(min=0, min_open=True, max=1e12))
+@click.option("--tool", type=TOOL, help="Only this tool's spending (claude-code, codex, gemini, opencode, cursor; claude, cc, oc); default all tools.")
 @click.option("--exec", "exec_cmd", help="Shell command run when crossed; gets LOGSCAN_BUDGET_* variables.")
 def budget_set(period: str, amount: float, tool: str | None, exec_cmd: str | None) -> None:
     """Set (or replace) the PERIOD budget to AMOUNT US dollars.
@@ -61,7 +61,7 @@ def budget_set(period: str, amount: float, tool: str | None, exec_cmd: str | Non
 
 @budget.command("rm")
 @click.argument("period", type=click.Choice(["daily", "weekly", "monthly"]))
-@click.option("--tool", help="The tool the budget was set for.")
+@click.option("--tool", type=TOOL, help="The tool the budget was set for.")
 def budget_rm(period: str, tool: str | None) -> None:
     """Remove the PERIOD budget (for --tool, when it was set per tool).
 

@@ -189,7 +189,7 @@ def query(ctx: click.Context, sql: str, allow_files: bool, fmt: str, no_headers:
             columns, rows = store.query(sql)
     else:
         columns, rows = run_query(db_path(ctx), sql)
-    emit(columns, rows, fmt, no_headers)
+    emit(columns, rows, fmt, no_headers, exact=True)
 
 
 @click.command()

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from logscan.commands.common import db_path, emit, format_option, say
+from logscan.commands.common import TOOL, db_path, emit, format_option, say
 from logscan.errors import ExitCode
 
 SNAP_COLUMNS = ["tool", "window", "scope", "used_percent", "resets_at", "credits", "zone_assumed"]
@@ -144,7 +144,7 @@ def _fmt_left(reset: datetime | None, now: datetime) -> str:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--tool", help="Only this tool (claude-code, codex).")
+@click.option("--tool", type=TOOL, help="Only this tool (claude-code or claude, codex, gemini, opencode).")
 @format_option
 @click.pass_context
 def quota(ctx: click.Context, tool: str | None, fmt: str, no_headers: bool) -> None:

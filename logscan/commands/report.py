@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import io
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -12,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from logscan.commands.common import db_path, format_option, say
+from logscan.commands.common import TOOL, db_path, format_option, say, table_options
 from logscan.reports.output import write_rows, write_table
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -21,10 +20,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 def filter_options(fn: F) -> F:
     for opt in reversed(
         [
-            click.option("--since", help="From this date (YYYY-MM-DD, ISO datetime, or 12h/7d/2w/1m ago)."),
-            click.option("--until", help="Up to and including this date (same forms as --since)."),
+            click.option("--since", help="From this day (YYYY-MM-DD or YYYYMMDD, local), an ISO datetime, or 12h/7d/2w/1m ago."),
+            click.option("--until", help="Up to and including this day (whole local day; same forms as --since)."),
             click.option("--tz", "zone", help="Time zone for days, weeks and months [default: the machine's, or $TZ]."),
-            click.option("--tool", "tools", multiple=True, help="Only this tool (repeatable), e.g. claude-code."),
+            click.option("--tool", "tools", type=TOOL, multiple=True, help="Only this tool (repeatable): claude-code (claude, cc), codex, gemini, opencode (oc), cursor."),
             click.option("--project", "projects", multiple=True, help="Only projects whose path contains this (repeatable)."),
             click.option("--model", "models", multiple=True, help="Only models whose name contains this (repeatable)."),
             click.option("--host", "hosts", multiple=True, help="Only events read on this machine (repeatable; see 'report host')."),
@@ -49,38 +48,83 @@ def _filters(zone: str | None, since: str | None, until: str | None, tools: tupl
     )
 
 
-def show(rep: Any, fmt: str, no_headers: bool) -> None:
-    """Machine formats get the rows only; the table adds a totals row under a rule."""
+# Columns given up first when a table is wider than the terminal (--compact: all of them).
+LOW_VALUE = {
+    "time": ["unpriced", "cache_write", "cache_read", "events", "input", "output"],
+    "session": ["unpriced", "cache_write", "cache_read", "first", "models", "input", "output", "events", "tool"],
+    "group": ["unpriced", "cache_write", "cache_read", "input", "output", "events"],
+    "blocks": ["unpriced", "cache_write", "cache_read", "input", "output", "models", "events", "block_end"],
+}
+DEFAULT_ORDER = {"daily": "asc", "weekly": "asc", "monthly": "asc", "session": "asc", "blocks": "asc"}  # the rest: desc (by cost)
+
+
+def show(rep: Any, fmt: str, no_headers: bool, *, compact: bool = False, wide: bool = False, order: str | None = None,
+         total_rows: list[tuple[Any, ...]] | None = None) -> None:
+    """Machine formats get the rows only; the table adds a totals row under a rule and fits the
+    terminal. ``order``: asc or desc against the report's natural order (oldest first for time
+    and sessions, most expensive first for the rest)."""
+    rows = list(rep.rows)
+    if order and order != DEFAULT_ORDER.get(rep.kind, "desc"):
+        rows.reverse()
     if fmt != "table":
-        write_rows(rep.columns, rep.rows, fmt, sys.stdout, headers=not no_headers)
+        write_rows(rep.columns, rows, fmt, sys.stdout, headers=not no_headers)
         return
-    if not rep.rows:
+    if not rows:
         say("No usage matches these filters.")
         return
-    buf = io.StringIO()
-    write_table(rep.columns, [*rep.rows, rep.totals()], buf, headers=not no_headers)
-    lines = buf.getvalue().splitlines()
-    rule = "-" * max(len(x) for x in lines)
-    sys.stdout.write("\n".join([*lines[:-1], rule, lines[-1]]) + "\n")
+    kind = "time" if rep.kind in ("daily", "weekly", "monthly") else rep.kind if rep.kind in LOW_VALUE else "group"
+    write_table(rep.columns, [*rows, *(total_rows or [rep.totals()])], sys.stdout, headers=not no_headers,
+                drop_order=LOW_VALUE[kind], compact=compact, wide=wide, totals=True)
+
+
+def breakdown_rows(period: Any, by_model: Any) -> list[tuple[Any, ...]]:
+    """Each period's row, then one indented row per model under it (``--breakdown``)."""
+    models: dict[Any, list[tuple[Any, ...]]] = {}
+    for r in by_model.rows:
+        models.setdefault(r[0], []).append(r)
+    out: list[tuple[Any, ...]] = []
+    n = period.keys
+    for r in period.rows:
+        out.append(r)
+        for m in models.get(r[0], []):
+            out.append(("  " + str(m[n] or "(no model)"), *[""] * (n - 1), *m[n + 1:]))
+    return out
 
 
 def _time_report(kind: str) -> click.Command:
     @click.command(kind)
     @filter_options
     @click.option("--by", type=click.Choice(["tool", "model", "project", "host"]), help="Split each period by this too.")
+    @click.option("--breakdown", is_flag=True, help="Per-model rows under each period (json/csv: one row per period and model).")
+    @click.option("--order", type=click.Choice(["asc", "desc"]), help="Oldest first (asc, the default) or newest first.")
     @click.option("--chart", is_flag=True, help="Draw a bar chart of cost (and tokens) instead of the table.")
+    @table_options
     @format_option
     @click.pass_context
     def cmd(ctx: click.Context, since: str | None, until: str | None, zone: str | None, tools: tuple[str, ...],
-            projects: tuple[str, ...], models: tuple[str, ...], hosts: tuple[str, ...], by: str | None, chart: bool, fmt: str, no_headers: bool) -> None:
+            projects: tuple[str, ...], models: tuple[str, ...], hosts: tuple[str, ...], by: str | None, breakdown: bool, order: str | None,
+            chart: bool, compact: bool, wide: bool, fmt: str, no_headers: bool) -> None:
         from logscan.reports.report import report
 
+        if breakdown and by:
+            raise click.UsageError("--breakdown already splits by model; use it or --by, not both.")
         z, f = _filters(zone, since, until, tools, projects, models, hosts)
         rep = report(db_path(ctx), kind, f, z, by=by)
         if chart:
             _chart(rep)
-        else:
-            show(rep, fmt, no_headers)
+            return
+        if breakdown:
+            per_model = report(db_path(ctx), kind, f, z, by="model")
+            if fmt != "table":
+                show(per_model, fmt, no_headers, order=order)
+                return
+            totals = rep.totals()
+            if order and order != "asc":
+                rep.rows.reverse()
+            rep.rows = breakdown_rows(rep, per_model)
+            show(rep, fmt, no_headers, compact=compact, wide=wide, total_rows=[totals])
+            return
+        show(rep, fmt, no_headers, compact=compact, wide=wide, order=order)
 
     cmd.help = inspect.cleandoc(f"""Token usage and cost per {dict(daily='day', weekly='week (Monday first)', monthly='month')[kind]} in your time zone.
 
@@ -118,14 +162,17 @@ def _chart(rep: Any) -> None:
 def _group_report(kind: str, doc: str) -> click.Command:
     @click.command(kind)
     @filter_options
+    @click.option("--order", type=click.Choice(["asc", "desc"]), help=f"Sort order [default: {'asc, oldest first' if kind == 'session' else 'desc, most expensive first'}].")
+    @table_options
     @format_option
     @click.pass_context
     def cmd(ctx: click.Context, since: str | None, until: str | None, zone: str | None, tools: tuple[str, ...],
-            projects: tuple[str, ...], models: tuple[str, ...], hosts: tuple[str, ...], fmt: str, no_headers: bool) -> None:
+            projects: tuple[str, ...], models: tuple[str, ...], hosts: tuple[str, ...], order: str | None, compact: bool, wide: bool,
+            fmt: str, no_headers: bool) -> None:
         from logscan.reports.report import report
 
         z, f = _filters(zone, since, until, tools, projects, models, hosts)
-        show(report(db_path(ctx), kind, f, z), fmt, no_headers)
+        show(report(db_path(ctx), kind, f, z), fmt, no_headers, compact=compact, wide=wide, order=order)
 
     cmd.help = inspect.cleandoc(doc)
     return cmd
@@ -179,10 +226,12 @@ report_group.add_command(_group_report("tool", """Usage per tool (claude-code, c
 @report_group.command("blocks")
 @filter_options
 @click.option("--active", is_flag=True, help="Only the block that is running now.")
+@table_options
 @format_option
 @click.pass_context
 def blocks(ctx: click.Context, since: str | None, until: str | None, zone: str | None, tools: tuple[str, ...],
-           projects: tuple[str, ...], models: tuple[str, ...], hosts: tuple[str, ...], active: bool, fmt: str, no_headers: bool) -> None:
+           projects: tuple[str, ...], models: tuple[str, ...], hosts: tuple[str, ...], active: bool, compact: bool, wide: bool,
+           fmt: str, no_headers: bool) -> None:
     """Claude Code usage in 5-hour billing blocks, with the active block's burn rate.
 
     A block starts at its first message's hour (UTC, floored) and lasts 5 hours; the first
@@ -208,7 +257,7 @@ def blocks(ctx: click.Context, since: str | None, until: str | None, zone: str |
         return
     n = len(rep.columns) - 4  # the burn/projection columns are shown below the table
     cut = type(rep)(rep.kind, rep.zone, rep.columns[:n], [r[:n] for r in rep.rows], rep.keys)
-    show(cut, fmt, no_headers)
+    show(cut, fmt, no_headers, compact=compact, wide=wide)
     a = rep.extra.get("active")
     if a:
         def fmt_opt(v: float | None, f: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from logscan.errors import ConfigError
+from logscan.tools import canonical
 
 log = logging.getLogger("logscan.reports.budget")
 
@@ -83,8 +85,13 @@ def load_budgets() -> list[Budget]:
 def set_budget(period: str, amount: float, tool: str | None = None, exec_cmd: str | None = None) -> Budget:
     if period not in PERIODS:
         raise ConfigError(f"Unknown budget period {period!r}; use one of {', '.join(PERIODS)}.")
-    if not amount > 0:
-        raise ConfigError(f"A budget must be a positive amount of USD, not {amount}.")
+    if not (math.isfinite(amount) and amount > 0):
+        raise ConfigError(f"A budget must be a positive, finite amount of USD (such as 20 or 12.50), not {amount}.")
+    if tool is not None:
+        try:
+            tool = canonical(tool)
+        except ValueError as e:
+            raise ConfigError(f"Budget --tool: {e}.") from None
     new = Budget(period, float(amount), tool, exec_cmd)
     data = load_settings()
     kept = [b for b in data.get("budgets", []) if (b.get("period"), b.get("tool")) != (period, tool)]

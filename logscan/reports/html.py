@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from logscan.reports.output import cell, plain
-from logscan.reports.report import METRICS, Filters, Report, report
+from logscan.reports.report import METRICS, NO_LABEL, Filters, Report, report
 
 SECTIONS = [("daily", "Per day"), ("tool", "Per tool"), ("model", "Per model"), ("project", "Per project")]
 
@@ -109,7 +109,7 @@ def _chart_spec(cid: str, title: str, rep: Report) -> dict[str, Any]:
     priced = any(r[ci] for r in rep.rows)
     metric = "cost_usd" if priced else "total_tokens"
     i = ci if priced else ti
-    labels = [" / ".join("(none)" if v is None else str(plain(v)) for v in r[: rep.keys]) for r in rep.rows]
+    labels = [" / ".join(NO_LABEL if v is None else str(plain(v)) for v in r[: rep.keys]) for r in rep.rows]
     return {
         "id": cid,
         "title": f"{title}: {'cost (USD)' if priced else 'total tokens'}",

@@ -33,6 +33,7 @@ BY_CHOICES = ("tool", "model", "project", "host")
 METRICS = ["input", "output", "cache_read", "cache_write", "total_tokens", "cost_usd", "events", "unpriced"]
 BLOCK_HOURS = 5
 CLAUDE_TOOL = "claude-code"
+NO_LABEL = "(none)"  # an event without a project (or model, host): one label in tables, JSON and HTML
 # A burn rate from two events seconds apart ($1,264.86/h) is not information: the active block
 # is projected only once its events span this long and there are this many of them.
 PROJECT_MIN_MINUTES = 15
@@ -90,9 +91,11 @@ _REL = re.compile(r"^(\d+)\s*([hdwmy])$", re.IGNORECASE)
 def parse_bound(text: str, zone: str, *, end: bool = False, now: datetime | None = None) -> datetime:
     """A --since/--until value as a naive UTC datetime.
 
-    ``YYYY-MM-DD`` is local midnight in ``zone`` (for ``end``, the following midnight, so the day
-    is included); an ISO datetime without offset is local time; ``12h`` is that long ago; ``7d``,
-    ``2w``, ``1m``, ``1y`` are local midnight that many days/weeks/months/years ago.
+    A day -- ``YYYY-MM-DD`` or ccusage's ``YYYYMMDD`` -- is local midnight in ``zone``; for ``end``
+    it is the following midnight, so an ``--until`` day is included whole. ``7d``, ``2w``, ``1m``,
+    ``1y`` are the local day that many days/weeks/months/years ago, with the same rule (``--until
+    1d`` includes all of yesterday). An ISO datetime without offset is local time, and ``12h`` is
+    that long ago: both are instants, used as they are.
     """
     tz = ZoneInfo(zone)
     now = (now or datetime.now(timezone.utc)).astimezone(tz)
@@ -113,9 +116,13 @@ def parse_bound(text: str, zone: str, *, end: bool = False, now: datetime | None
                 day = _clamp_day(y, mo + 1, day.day)
             else:
                 day = _clamp_day(day.year - n, day.month, day.day)
+            if end:
+                day += timedelta(days=1)
             local = datetime.combine(day, time(0), tz)
         return _utc(local)
     try:
+        if len(text) == 8 and text.isdigit():
+            text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
         if len(text) == 10:
             d = date.fromisoformat(text)
             if end:
@@ -124,7 +131,7 @@ def parse_bound(text: str, zone: str, *, end: bool = False, now: datetime | None
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as e:
         raise ReportError(
-            f"Cannot read {text!r} as a date. Use YYYY-MM-DD, an ISO datetime (2026-01-31T18:00), "
+            f"Cannot read {text!r} as a date. Use YYYY-MM-DD or YYYYMMDD, an ISO datetime (2026-01-31T18:00), "
             "or a relative span such as 12h, 7d, 2w, 1m."
         ) from e
     if dt.tzinfo is None:
@@ -227,8 +234,9 @@ def build_sql(kind: str, filters: Filters, zone: str, by: str | None = None) -> 
             "monthly": f"strftime({local}, '%Y-%m')",
         }[kind]
         bycol = f", {by}" if by else ""
+        inner_by = "" if not by else f", {by}" if by == "tool" else f", coalesce(nullif({by}, ''), '{NO_LABEL}') AS {by}"
         sql = (
-            f"WITH b AS (SELECT time_bucket(INTERVAL 15 MINUTE, ts) AS b{bycol}, {_INNER} FROM events{where} GROUP BY ALL) "
+            f"WITH b AS (SELECT time_bucket(INTERVAL 15 MINUTE, ts) AS b{inner_by}, {_INNER} FROM events{where} GROUP BY ALL) "
             f"SELECT {expr} AS {label}{bycol}, {_OUTER} FROM b GROUP BY ALL ORDER BY 1{', 2' if by else ''}"
         )
         return sql, [*wparams, zone], [label, *([by] if by else [])]
@@ -241,8 +249,9 @@ def build_sql(kind: str, filters: Filters, zone: str, by: str | None = None) -> 
         return sql, wparams, ["tool", "session_id", "project", "first", "last", "models"]
     if kind in ("project", "model", "tool", "host"):
         keys = {"project": ["project"], "model": ["tool", "model"], "tool": ["tool"], "host": ["host"]}[kind]
+        cols = ", ".join(k if k == "tool" else f"coalesce(nullif({k}, ''), '{NO_LABEL}') AS {k}" for k in keys)
         sql = (
-            f"SELECT {', '.join(keys)}, {_INNER} FROM events{where} GROUP BY ALL "
+            f"SELECT {cols}, {_INNER} FROM events{where} GROUP BY ALL "
             f"ORDER BY cost_usd DESC NULLS LAST, total_tokens DESC, {', '.join(keys)}"
         )
         return sql, wparams, keys
