@@ -73,7 +73,7 @@ class LazyGroup(click.Group):
             raise click.ClickException(f"{type(e).__name__}: {e}\nRe-run with LOGSCAN_DEBUG=1 for a traceback.") from e
 
 
-@click.group(cls=LazyGroup)
+@click.group(cls=LazyGroup, invoke_without_command=True)
 @click.version_option(__version__, prog_name="logscan")
 @click.option(
     "--db",
@@ -86,6 +86,9 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, db: Path | None) -> None:
     """Exact token usage, cost and quota from the local logs of AI coding assistants.
 
+    With no command: today, this week and this month per tool, the active 5-hour block, quota
+    bars and the daemon's state.
+
     \b
     logscan backfill                 # ingest every known location once
     logscan query "SELECT model, sum(cost_usd) FROM events GROUP BY 1"
@@ -95,3 +98,7 @@ def cli(ctx: click.Context, db: Path | None) -> None:
 
     os.umask(0o077)  # everything logscan creates (store, WAL, exports, settings, spool) is private
     ctx.obj = {"db": (db or default_db_path()).expanduser()}
+    if ctx.invoked_subcommand is None:
+        from logscan.commands.summary import show_summary
+
+        show_summary(ctx)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, field_validator
@@ -22,6 +22,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler,
 # A token or request count: never negative, and a count above 2**40 is corrupt input. Checked by
 # pydantic-core itself (no Python call per field: events are built at hundreds of MB/s).
 Count = Annotated[int, Field(ge=0, le=1 << 40)]
+
+
+# An event stamped later than now + FUTURE_SKEW (a wrong clock where the log was written) is kept
+# but not counted as "in the last hour" nor in a current budget period; status and doctor count it.
+FUTURE_SKEW = timedelta(minutes=5)
 
 
 class Record(NamedTuple):

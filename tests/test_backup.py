@@ -89,6 +89,7 @@ def test_a_damaged_store_is_reported_in_one_line_everywhere(db: Path, tmp_path: 
         first = out.splitlines()[0]
         assert "is damaged" in first and "logscan restore" in first and "Traceback" not in out, (args, out)
     code, out = invoke("doctor")
+    out = " ".join(out.split())  # doctor wraps its paragraphs to the terminal
     assert "is damaged" in out and "logscan restore" in out
     # the daemon exits 78 (the systemd unit's RestartPreventExitStatus): no restart loop
     env = dict(os.environ, LOGSCAN_SOCKET=str(tmp_path / "s"))

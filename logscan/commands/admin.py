@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -197,9 +199,30 @@ def doctor(ctx: click.Context, fmt: str, no_headers: bool, strict: bool) -> None
     from logscan.service.doctor import COLUMNS, run_checks
 
     findings = run_checks(db_path(ctx), now=datetime.now(timezone.utc))
-    emit(COLUMNS, [f.row() for f in findings], fmt, no_headers)
+    if fmt == "table":
+        _print_findings(findings)
+    else:
+        emit(COLUMNS, [f.row() for f in findings], fmt, no_headers)
     if any(f.status == "error" for f in findings):
         ctx.exit(ExitCode.ERROR)
     if strict and any(f.check == "problems" and f.status != "ok" for f in findings):
         ctx.exit(ExitCode.INPUT_PROBLEMS)
+
+
+def _print_findings(findings: list[Any]) -> None:
+    """One finding per paragraph, wrapped to the terminal (never cut): status, check, what was
+    found, and on the next lines what to do."""
+    import shutil
+    import textwrap
+
+    from logscan.reports.output import terminal_width
+
+    width = max(terminal_width(sys.stdout) or shutil.get_terminal_size((100, 24)).columns, 40)
+    indent = " " * 20
+    for f in findings:
+        head = f"{f.status:<6} {f.check:<11}  "
+        click.echo(textwrap.fill(f.finding, width, initial_indent=head, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False))
+        if f.todo:
+            click.echo(textwrap.fill(f.todo, width, initial_indent=indent + "-> ", subsequent_indent=indent + "   ",
+                                     break_long_words=False, break_on_hyphens=False))
 

@@ -136,24 +136,27 @@ def _db_facts(db: Path) -> dict[str, Any]:
     from datetime import timedelta
 
     from logscan.errors import LogscanError
+    from logscan.models import FUTURE_SKEW
     from logscan.store.store import Store, utcnow
 
     try:
         with Store.open(db, read_only=True) as store:
             _, rows = store.query(
-                """SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM events WHERE ts >= ?),
+                """SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM events WHERE ts >= ? AND ts <= ?),
                           (SELECT count(*) FROM problems), (SELECT max(ingested_at) FROM events),
                           (SELECT count(*) FROM files WHERE missing_since IS NULL),
-                          (SELECT count(*) FROM files WHERE missing_since IS NOT NULL)""",
-                [utcnow() - timedelta(hours=1)],
+                          (SELECT count(*) FROM files WHERE missing_since IS NOT NULL),
+                          (SELECT count(*) FROM events WHERE ts > ?)""",
+                [utcnow() - timedelta(hours=1), utcnow() + FUTURE_SKEW, utcnow() + FUTURE_SKEW],
                 guard=False,
             )
     except LogscanError as e:
         return {"db_error": str(e)}
-    ev, hour, probs, last, files, missing = rows[0]
+    ev, hour, probs, last, files, missing, future = rows[0]
     return {
         "events_total": ev,
         "events_last_hour": hour,
+        "events_in_future": future,
         "problems": probs,
         "last_ingested_at": last.isoformat() + "Z" if last else None,
         "files_watched": files,
@@ -227,7 +230,9 @@ def _lines(r: dict[str, Any]) -> list[tuple[str, str]]:
             out.append(("database error", r["db_error"]))
             return out
         out.append(("files known", f"{r['files_watched']:,}" + (f" ({r['files_missing']:,} deleted, events kept)" if r["files_missing"] else "")))
-    out.append(("events", f"{r.get('events_total', 0):,} total, {r.get('events_last_hour', 0):,} in the last hour"))
+    future = r.get("events_in_future") or 0
+    out.append(("events", f"{r.get('events_total', 0):,} total, {r.get('events_last_hour', 0):,} in the last hour"
+                + (f"; {future:,} dated in the future (a wrong clock? not counted as recent or in budgets; see 'logscan doctor')" if future else "")))
     out.append(("last ingest", r.get("last_ingested_at") or "never"))
     probs = r.get("problems", 0)
     out.append(("problems", f"{probs:,}" + (" (see 'logscan problems')" if probs else "")))

@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from logscan.errors import ConfigError
+from logscan.models import FUTURE_SKEW
 from logscan.tools import canonical
 
 log = logging.getLogger("logscan.reports.budget")
@@ -127,7 +128,8 @@ def _utc_midnight(d: date, zone: str) -> datetime:
 
 
 def spent_sql(b: Budget) -> tuple[str, list[Any]]:
-    sql = "SELECT coalesce(sum(cost_usd), 0), count(*) FILTER (WHERE cost_usd IS NULL) FROM events WHERE ts >= ?"
+    # Events dated after now + FUTURE_SKEW (a wrong clock) are left out: the second parameter.
+    sql = "SELECT coalesce(sum(cost_usd), 0), count(*) FILTER (WHERE cost_usd IS NULL) FROM events WHERE ts >= ? AND ts <= ?"
     return (sql + " AND tool = ?", [b.tool]) if b.tool else (sql, [])
 
 
@@ -159,7 +161,8 @@ def standing(query: Any, budgets: list[Budget], zone: str, now: datetime | None 
     for b in budgets:
         start = period_start(b.period, now, zone)
         sql, extra = spent_sql(b)
-        _, rows = query(sql, [_utc_midnight(start, zone), *extra])
+        latest = now.astimezone(timezone.utc).replace(tzinfo=None) + FUTURE_SKEW
+        _, rows = query(sql, [_utc_midnight(start, zone), latest, *extra])
         spent, unpriced = rows[0]
         _, fired = query(
             "SELECT count(*) FROM budget_alerts WHERE period = ? AND tool = ? AND period_start = ?",

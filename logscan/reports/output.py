@@ -176,4 +176,4 @@ def _rich_table(columns: Sequence[str], cells: list[list[str]], numeric: Sequenc
     for k, r in enumerate(cells):
         last = totals and k == len(cells) - 1 and k > 0
         t.add_row(*(shorten(r[i], widths[i]) for i in keep), style="bold" if last else None, end_section=totals and k == len(cells) - 2)
-    Console(file=out, highlight=False, soft_wrap=False, width=max(sum(widths[i] + 2 for i in keep), 20)).print(t)
+    Console(file=out, highlight=False, soft_wrap=False, force_terminal=True, width=max(sum(widths[i] + 2 for i in keep), 20)).print(t)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from logscan.errors import LogscanError
+from logscan.models import FUTURE_SKEW
+from logscan.store.store import utcnow
 
 COLUMNS = ["check", "status", "finding", "what_to_do"]
 STATUSES = ("ok", "info", "warn", "error")
@@ -131,6 +133,11 @@ def check_store(db: Path, query: QueryFn) -> list[Finding]:
     total, distinct, first, last = r[0]
     out.append(Finding("database", "ok" if total else "info", f"{total:,} events" + (f" from {first:%Y-%m-%d} to {last:%Y-%m-%d} (UTC)" if total else ""),
                        "" if total else "run 'logscan backfill' to read existing logs"))
+    _, fut = query(db, "SELECT count(*), min(ts), any_value(tool) FROM events WHERE ts > ?", [utcnow() + FUTURE_SKEW])
+    if fut[0][0]:
+        out.append(Finding("clock", "warn", f"{fut[0][0]:,} events are dated in the future (from {fut[0][1]:%Y-%m-%d %H:%M} UTC, e.g. {fut[0][2]}): "
+                           "they are kept, but not counted as recent nor in current budgets",
+                           "check the clock of the machine that wrote those logs: logscan query \"SELECT tool, host, min(ts) FROM events WHERE ts > now() GROUP BY ALL\""))
     dup = total - distinct
     out.append(Finding("duplicates", "ok" if dup == 0 else "error", f"count(*) - count(DISTINCT event_id) = {dup}",
                        "" if dup == 0 else "report a bug with 'logscan query \"SELECT event_id, count(*) FROM events GROUP BY 1 HAVING count(*) > 1\"'; "

@@ -18,20 +18,23 @@ def _iso(epoch: float | None) -> str | None:
 
 def store_counts(cur: Any) -> dict[str, Any]:
     """Event and problem counts from the store, on ``cur`` (closed here); {} without a cursor."""
+    from logscan.models import FUTURE_SKEW
     from logscan.store.store import utcnow
 
     if cur is None:
         return {}
+    now = utcnow()
     try:
         row = cur.execute(
-            """SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM events WHERE ts >= ?),
-                      (SELECT count(*) FROM problems), (SELECT max(ingested_at) FROM events)""",
-            [utcnow() - timedelta(hours=1)],
+            """SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM events WHERE ts >= ? AND ts <= ?),
+                      (SELECT count(*) FROM problems), (SELECT max(ingested_at) FROM events),
+                      (SELECT count(*) FROM events WHERE ts > ?)""",
+            [now - timedelta(hours=1), now + FUTURE_SKEW, now + FUTURE_SKEW],
         ).fetchone()
     finally:
         cur.close()
     return {"events_total": row[0], "events_last_hour": row[1], "problems": row[2],
-            "last_ingested_at": row[3].isoformat() + "Z" if row[3] else None}
+            "last_ingested_at": row[3].isoformat() + "Z" if row[3] else None, "events_in_future": row[4]}
 
 
 def daemon_status(*, db: Any, sock_path: Any, started_at: float, watcher: Any, writer: Any, cursor: Any) -> dict[str, Any]:
