@@ -25,6 +25,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "schema": "core:schema",
     "parsers": "core:parsers_cmd",
     "reprice": "core:reprice",
+    "prices": "prices:prices",
     "sources": "sources:sources",
     "daemon": "daemon:daemon",
     "service": "daemon:service",

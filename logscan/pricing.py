@@ -5,7 +5,7 @@ never priced at 0. Pricing each event through ``genai_prices.calc_price`` costs 
 prices in force are looked up once per (provider, model, UTC day, speed) and the arithmetic is
 done here; ``tests/test_pricing.py`` checks it against ``calc_price``.
 
-The override file (``logscan prices --path`` shows where) is TOML::
+The override file (``logscan prices --path`` shows where; ``logscan prices`` what it does) is TOML::
 
     [aliases]                       # model name glob -> "provider:model" (model may be empty)
     "aide-gpt-5" = "openai:gpt-5"

@@ -253,3 +253,35 @@ def test_events_dated_in_the_future_are_not_recent_nor_in_todays_budget(db: Path
     assert st_["events_last_hour"] == 1 and st_["events_in_future"] == 1
     code, out = run(db, "doctor")
     assert "dated in the future" in out
+
+
+# -- prices -------------------------------------------------------------------------------
+
+
+def test_readme_price_override_example_prices_the_models_it_names(db: Path, isolated: Path, tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    toml = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    prices = tmp_path / "prices.toml"
+    prices.write_text(toml)
+    build_store(db, [event_row(1, datetime(2026, 2, 1), tool="codex", provider="openai", model="aide-gpt-5", input_tokens=1_000_000),
+                     event_row(2, datetime(2026, 2, 1), model="acme-coder-1", provider="anthropic", input_tokens=1_000_000, output_tokens=1_000_000)])
+    env = {"LOGSCAN_PRICES": str(prices)}
+    code, out = run(db, "prices", env=env)
+    assert code == 0 and "alias   aide-gpt-5 -> openai:gpt-5" in out and "model   acme-coder-1: input $1.0/M, output $4.0/M" in out
+    assert "Models without a price (2 events" in out  # not repriced yet
+    code, out = run(db, "reprice", env=env)
+    assert code == 0 and "2 priced" in out, out
+    code, out = run(db, "query", "-f", "json", "SELECT model, cost_usd FROM events ORDER BY model", env=env)
+    got = {r["model"]: r["cost_usd"] for r in json.loads(out)}
+    assert got["acme-coder-1"] == pytest.approx(1.0 + 4.0)  # 1M input at $1/M + 1M output at $4/M
+    assert got["aide-gpt-5"] == pytest.approx(1.25)  # gpt-5 input: $1.25/M
+    code, out = run(db, "prices", env=env)
+    assert "Every event in the store has a price." in out
+    assert run(db, "prices", "--path", env=env)[1].strip() == str(prices)
+
+
+def test_prices_refuses_a_broken_override_file(db: Path, isolated: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "prices.toml"
+    bad.write_text("[aliases\n")
+    code, out = run(db, "prices", env={"LOGSCAN_PRICES": str(bad)})
+    assert code == 1 and "not valid TOML" in out and str(bad) in out
