@@ -83,7 +83,7 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
             "unreadable_folders": getattr(summary, "unreadable_folders", 0),
             "unpriced": summary.unpriced,
             "seconds": round(summary.seconds, 3),
-            "by_tool": dict(summary.by_tool),
+            "by_tool": dict(summary.by_tool),  # events new or updated, per tool (new_events + updated_events)
         }
         click.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
     else:
@@ -99,7 +99,7 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
             f"({summary.usage_records:,} usage records, {summary.duplicates_dropped:,} duplicates dropped)"
         )
         if summary.by_tool:
-            click.echo("by tool: " + ", ".join(f"{t} {n:,}" for t, n in sorted(summary.by_tool.items())))
+            click.echo("events by tool (new or updated): " + ", ".join(f"{t} {n:,}" for t, n in sorted(summary.by_tool.items())))
         click.echo(f"problems: {summary.new_problems} new" + (" (see 'logscan problems')" if summary.new_problems else ""))
         if getattr(summary, "unreadable_folders", 0):
             click.echo(f"unreadable: {summary.unreadable_folders} folder(s) could not be listed, so their logs are NOT counted "

@@ -25,7 +25,7 @@ from logscan.pricing import Pricer
 from logscan.quota.rows import snapshot_row
 from logscan.quota.spool import claim_spool, release_spool
 from logscan.sources.reader import Start, complete_blocks, head_hash, open_binary, read_head, records, start_position
-from logscan.ingest.plan import Summary, identity, same_file
+from logscan.ingest.plan import Summary, identity, planned_bytes, same_file
 from logscan.store.store import Batch, FileState, Store, is_utf8, storable, utcnow
 
 
@@ -154,6 +154,7 @@ class Ingestor:
         self.batch = Batch()
         self.summary = Summary()
         self._started = utcnow()
+        self._share = [0, 0]  # the current file's planned bytes and how many of them were reported
 
     @property
     def pricer(self) -> Pricer:
@@ -179,11 +180,7 @@ class Ingestor:
             for path, st in files:
                 seen.add(path)
                 todo.append((path, st))
-                prev = self.states.get(path)
-                if prev is None or prev.inode != st.st_ino or st.st_size < prev.offset:
-                    new_bytes += st.st_size
-                else:
-                    new_bytes += st.st_size - prev.offset
+                new_bytes += planned_bytes(self.states.get(path), path, st)
             self._mark_missing_under(root, seen)
         return todo, new_bytes
 
@@ -216,6 +213,7 @@ class Ingestor:
         self.flush()
         self.summary.seconds = time.perf_counter() - t0
         self.summary.unpriced = self.unpriced_since(self._started)
+        self.summary.by_tool.update(self.events_since(self._started))
         return self.summary
 
     def process(self, path: str, st: os.stat_result | None = None) -> None:
@@ -249,6 +247,26 @@ class Ingestor:
                 self.batch.files[path] = prev
             s.files_unchanged += 1
             return
+        self._share = [planned_bytes(prev, path, st), 0]
+        try:
+            self._read_file(path, st, prev)
+        finally:
+            self._advance(self._share[0])  # the file's whole share, however much it turned out to hold
+            self._share = [0, 0]
+        self._maybe_flush()
+
+    def _advance(self, n: float) -> None:
+        """Move the progress bar by ``n`` bytes of the current file, never past its planned share
+        (``planned_bytes``), so the bar's total is exact: it ends at 100 %, not short of it."""
+        share, done = self._share
+        step = int(min(max(n, 0), share - done))
+        if step > 0:
+            self._share[1] = done + step
+            if self.progress:
+                self.progress(step)
+
+    def _read_file(self, path: str, st: os.stat_result, prev: FileState | None) -> None:
+        s = self.summary
         try:
             head = read_head(path)
             parser = self._parser(path, head, prev)
@@ -260,7 +278,6 @@ class Ingestor:
                 self._read(path, f, st, head, parser, prev)
         except OSError as e:
             self._problem(path, prev.offset if prev else 0, "unreadable", f"{type(e).__name__}: {e.strerror or e}", 0, None)
-        self._maybe_flush()
 
     def _parser(self, path: str, head: bytes, prev: FileState | None) -> Parser | None:
         if prev is not None and prev.tool in PARSERS:
@@ -327,8 +344,7 @@ class Ingestor:
             fs.offset = base + len(data)
             fs.state = json.dumps(state) if state else None
             s.bytes_read += len(data)
-            if self.progress:
-                self.progress(len(data))
+            self._advance(len(data))
             self._commit_file(fs)
             if self.batch.event_count >= self.batch_events:
                 self.flush()
@@ -350,7 +366,11 @@ class Ingestor:
         chunk is parsed and its state committed in the same batch as its events."""
         s = self.summary
         chunk: list[Record] = []
-        rows = getattr(parser, "read_rows")(path, dict(state))  # noqa: B009  (not in the Parser protocol)
+        # read_rows may put "rows_total" (how many records it will yield) into the dict it gets:
+        # the file's share of the progress bar is then spread over its records.
+        hint = dict(state)
+        rows = getattr(parser, "read_rows")(path, hint)  # noqa: B009  (not in the Parser protocol)
+        done = 0
         try:
             while True:
                 try:
@@ -372,8 +392,10 @@ class Ingestor:
                     self._take(items, parser)
                     n = sum(len(r.raw) for r in chunk)
                     s.bytes_read += n
-                    if self.progress:
-                        self.progress(n)
+                    done += len(chunk)
+                    total = hint.get("rows_total")
+                    if isinstance(total, int) and total > 0:
+                        self._advance(self._share[0] * min(done, total) / total - self._share[1])
                     fs.state = json.dumps(state) if state else None
                     self._commit_file(fs)
                     chunk = []
@@ -435,7 +457,6 @@ class Ingestor:
         )
         s = self.summary
         s.usage_records += d["copies"]
-        s.by_tool[d["tool"]] += d["copies"]
         self.batch.events.append(event_row(ev, p.cost_usd, p.status, p.priced_model, pricer.version, self.host, now))
 
     def _problem(self, path: str, offset: int, kind: str, reason: str, length: int, parser: Parser | None) -> None:
@@ -458,6 +479,12 @@ class Ingestor:
         self.summary.updated_events += res.updated_events
         self.summary.new_problems += res.new_problems
         self.batch = Batch()
+
+    def events_since(self, since: datetime) -> dict[str, int]:
+        """Events per tool written (new or updated) since ``since``: the summary's "by tool",
+        in the same unit as its "events" line."""
+        _, rows = self.store.query("SELECT tool, count(*) FROM events WHERE ingested_at >= ? GROUP BY 1", [since], guard=False)
+        return {t: n for t, n in rows}
 
     def unpriced_since(self, since: datetime) -> dict[str, int]:
         _, rows = self.store.query(

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from logscan.ingest.plan import Summary, same_file
+from logscan.ingest.plan import Summary, planned_bytes, same_file
 from logscan.store.store import Batch, FileState
 
 _WORKER: Any = None
@@ -192,7 +192,7 @@ def _run_tasks(ing: Any, tasks: list[tuple[str, os.stat_result, FileState | None
             for fs in batch.files.values():
                 ing.states[fs.path] = fs
             if ing.progress:
-                ing.progress(summary.bytes_read)
+                ing.progress(planned_bytes(prev, path, st))  # the file's share, as planned
             left -= st.st_size - (prev.offset if prev else 0)
             if left > tail:
                 ing._maybe_flush(FLUSH_EVENTS)

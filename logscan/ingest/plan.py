@@ -28,7 +28,7 @@ class Summary:
     new_problems: int = 0
     unreadable_folders: int = 0  # folders that could not be listed (a problem row each)
     seconds: float = 0.0
-    by_tool: Counter[str] = field(default_factory=Counter)
+    by_tool: Counter[str] = field(default_factory=Counter)  # events new or updated in the store, per tool
     unpriced: dict[str, int] = field(default_factory=dict)  # model -> events, among this run's
 
     @property
@@ -57,6 +57,19 @@ def identity(path: str, st: os.stat_result, tool: str | None) -> tuple[int, int,
                 size, mtime = size + wal.st_size, max(mtime, wal.st_mtime_ns)
     return st.st_dev, st.st_ino, size, mtime
 
+
+
+def planned_bytes(prev: FileState | None, path: str, st: os.stat_result) -> int:
+    """The bytes a backfill expects to read from one file: the progress bar's share of it. A
+    database in WAL mode counts its -wal too (where its writes are), so OpenCode's database has
+    a share like any log; the ingest reports exactly this share per file, whatever it reads."""
+    tool = prev.tool if prev is not None else None
+    if tool is None and path.endswith(".db"):
+        tool = next((name for name, p in PARSERS.items() if p.reader == "sqlite"), None)
+    size = identity(path, st, tool)[2]
+    if prev is None or prev.inode != st.st_ino or st.st_size < prev.offset:
+        return size
+    return max(size - prev.offset, 0)
 
 
 def same_file(prev: FileState, path: str, st: os.stat_result) -> bool:

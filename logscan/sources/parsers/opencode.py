@@ -105,7 +105,8 @@ def _columns(con: sqlite3.Connection, table: str) -> set[str | None]:
 def read_db(path: str, state: dict[str, Any]) -> Iterator[Record | Problem]:
     """The messages of ``opencode.db`` touched at or after the watermark, each assembled with its
     session and all its step-finish parts, in ``time_updated`` order (so a watermark taken after
-    any prefix of them is safe). One read transaction: one consistent snapshot, WAL included."""
+    any prefix of them is safe). One read transaction: one consistent snapshot, WAL included.
+    Sets ``state["rows_total"]`` (the number of records it will yield) once it knows it."""
     watermark = state.get("watermark")
     since = int(watermark) - LOOKBACK_MS if isinstance(watermark, int) else None
     uri = "file:" + quote(Path(path).absolute().as_posix()) + "?mode=ro"
@@ -135,6 +136,7 @@ def read_db(path: str, state: dict[str, Any]) -> Iterator[Record | Problem]:
                 GROUP BY mid ORDER BY t, mid""",
             args,
         ).fetchall()
+        state["rows_total"] = len(touched)  # for the progress bar: how many records follow
         s_parent = "s.parent_id" if "parent_id" in session_cols else "NULL"
         s_dir = "s.directory" if "directory" in session_cols else "NULL"
         join = "LEFT JOIN session s ON s.id = m.session_id" if session_cols else ""
