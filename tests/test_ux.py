@@ -285,3 +285,10 @@ def test_prices_refuses_a_broken_override_file(db: Path, isolated: Path, tmp_pat
     bad.write_text("[aliases\n")
     code, out = run(db, "prices", env={"LOGSCAN_PRICES": str(bad)})
     assert code == 1 and "not valid TOML" in out and str(bad) in out
+
+
+def test_chart_fits_80_columns_and_shows_sub_cent_money(store: Path) -> None:
+    code, out = run(store, "report", "daily", "--chart")
+    assert code == 0, out
+    assert max(len(x) for x in out.splitlines()) <= 80, out
+    assert "$0.0000012" in out  # 2026-02-11's codex call, not "$0.00"

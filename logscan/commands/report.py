@@ -142,6 +142,7 @@ def _time_report(kind: str) -> click.Command:
 
 
 def _chart(rep: Any) -> None:
+    from logscan.reports.cells import money
     from logscan.reports.chart import bar_chart, human
 
     if not rep.rows:
@@ -154,7 +155,7 @@ def _chart(rep: Any) -> None:
     unpriced = [r[rep.columns.index("unpriced")] for r in rep.rows]
     if any(c for c in cost):
         notes = [f"{human(t)} tokens" + (f", {u} unpriced" if u else "") for t, u in zip(tokens, unpriced, strict=True)]
-        sys.stdout.write(bar_chart(labels, cost, fmt=lambda v: f"${v:,.2f}", notes=notes, title=f"cost (USD) per {rep.columns[0]}, {rep.zone}"))
+        sys.stdout.write(bar_chart(labels, cost, fmt=money, notes=notes, title=f"cost (USD) per {rep.columns[0]}, {rep.zone}"))
     else:
         sys.stdout.write(bar_chart(labels, tokens, title=f"total tokens per {rep.columns[0]}, {rep.zone} (no priced events)"))
 

@@ -1,4 +1,5 @@
-"""Horizontal bar charts for a terminal: one line per label, bars drawn with eighth-blocks."""
+"""Horizontal bar charts for a terminal: one line per label, bars drawn with eighth-blocks; the
+bars are as long as the terminal's width leaves room for (10 to 50 cells), so no line wraps."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def bar_chart(
     labels: Sequence[str],
     values: Sequence[float | None],
     *,
-    width: int = 50,
+    width: int | None = None,
     fmt: Callable[[float], str] = human,
     notes: Sequence[str] | None = None,
     title: str | None = None,
@@ -37,6 +38,14 @@ def bar_chart(
     nums = [v or 0.0 for v in values]
     top = max(nums, default=0.0)
     lw = max((len(x) for x in labels), default=0)
+    if width is None:
+        import sys
+
+        from logscan.reports.output import terminal_width
+
+        tail = max((len("n/a" if v is None else fmt(v)) + (len(notes[i]) + 2 if notes and notes[i] else 0)
+                    for i, v in enumerate(values)), default=0)
+        width = max(10, min(50, (terminal_width(sys.stdout) or 100) - lw - 3 - tail))
     lines = [title] if title else []
     for i, (label, v) in enumerate(zip(labels, values, strict=True)):
         b = bar(v or 0.0, top, width)
