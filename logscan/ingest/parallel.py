@@ -165,6 +165,10 @@ def run_parallel(ing: Any, todo: Sequence[tuple[str, os.stat_result]], workers: 
         tasks.append((path, st, prev))
     if not tasks:
         return
+    # A database (OpenCode's) is one task that cannot be split and takes as long as hundreds of
+    # log files: started last, it would run alone on one core at the end. Databases go first
+    # (stable: the rest keep the planned order, the order is the same on every run).
+    tasks.sort(key=lambda t: not t[0].endswith(".db"))
     # Commit as results come in, so the parent's commits overlap the workers' parsing. Near the
     # end (the last TAIL_SHARE of the bytes) it checkpoints the store once and then commits in
     # smaller batches, so that little is left to do after the last file is parsed.

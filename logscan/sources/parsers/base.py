@@ -105,6 +105,22 @@ def load_object(rec: Record, wanted: bool) -> dict[str, Any] | Problem | None:
     return obj if wanted else None
 
 
+_TYPE_KEY = b'"type":"'
+
+
+def top_level_type(raw: bytes, within: int = 512) -> bytes | None:
+    """The value of a line's top-level ``"type"`` key when it shows in the first ``within``
+    bytes, else None (unknown: parse the line). The key is top-level when it directly follows
+    the opening ``{`` or a ``,`` with no other ``{`` before it: a key can only be nested inside
+    another object, and a ``"`` inside a string is always escaped, so '"type":"' cannot be text.
+    Lets a parser skip, unparsed, the big lines that can carry no usage."""
+    t = raw.find(_TYPE_KEY, 0, within)
+    if t <= 0 or raw[t - 1] not in b",{" or raw.find(b"{", 1, t) >= 0:
+        return None
+    end = raw.find(b'"', t + 8, t + 72)
+    return raw[t + 8 : end] if end > 0 else None
+
+
 def looks_like_json_object(raw: bytes) -> bool:
     """A cheap shape check for lines we do not otherwise parse (most of a transcript's bytes)."""
     return raw[:1] == b"{" and raw.rstrip()[-1:] == b"}"

@@ -67,7 +67,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, new_event
-from logscan.sources.parsers.base import as_int, load_object, render_validation, schema_problem
+from logscan.sources.parsers.base import as_int, load_object, render_validation, schema_problem, top_level_type
 from logscan.paths import home
 from logscan.pricing import infer_provider
 from logscan.quota.ratelimits import codex_rate_limits
@@ -135,7 +135,12 @@ class CodexParser:
     def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem | QuotaSnapshot]:
         for rec in records:
             raw = rec.raw
-            obj = load_object(rec, any(k in raw for k in _INTERESTING))
+            # Most bytes are response items (tool outputs): their top-level type, read from the
+            # line's first bytes, says so without searching the whole line for the markers. A
+            # '"type":"' directly after the opening "{" or a "," with no "{" before it is a
+            # top-level key (a quote inside a string is escaped), as in the Claude fast path.
+            wanted = top_level_type(raw, 256) != b"response_item" and any(k in raw for k in _INTERESTING)
+            obj = load_object(rec, wanted)
             if not isinstance(obj, dict):
                 if obj is not None:
                     yield obj

@@ -45,6 +45,7 @@ for a new or reset file) resolves the project directory through its ``.project_r
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -55,7 +56,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, Record, make_id, new_event
-from logscan.sources.parsers.base import as_int, bad_json, load_object, loads, render_validation, schema_problem
+from logscan.sources.parsers.base import as_int, bad_json, load_object, loads, render_validation, schema_problem, top_level_type
 from logscan.paths import home
 from logscan.pricing import infer_provider
 
@@ -73,8 +74,10 @@ def gemini_roots() -> list[Path]:
     return [gemini_home() / "tmp"]
 
 
+@functools.lru_cache(maxsize=1024)
 def _chats_layout(path: str) -> tuple[Path | None, str | None]:
-    """(project directory, parent session id or None) from ``.../<id>/chats/[<parent>/]<file>``."""
+    """(project directory, parent session id or None) from ``.../<id>/chats/[<parent>/]<file>``.
+    Cached: it is asked once per event of a file, and parsing a path costs more than the event."""
     parts = Path(path).parts
     for i in range(len(parts) - 2, 0, -1):
         if parts[i] == "chats":
@@ -232,7 +235,11 @@ class GeminiParser(_Base):
         for rec in records:
             if not rec.raw.strip():
                 continue
-            obj = load_object(rec, True)
+            # A user (or info/error) line is most of a chat's bytes and never billed: when its
+            # top-level type says so, only its shape is checked.
+            obj = load_object(rec, top_level_type(rec.raw) not in _NOT_BILLED)
+            if obj is None:
+                continue
             if not isinstance(obj, dict):
                 yield obj  # type: ignore[misc]  (a Problem: bad JSON, or JSON that is not an object)
                 continue
@@ -272,6 +279,9 @@ class GeminiParser(_Base):
                 elif ev is not None:
                     yield ev
         yield from best.values()
+
+
+_NOT_BILLED = frozenset({b"user", b"info", b"error", b"warning"})
 
 
 class GeminiLegacyParser(_Base):

@@ -1,0 +1,155 @@
+"""Mixed home, logscan vs ccusage: all four tools at the shares of a measured home, first
+backfill and reports, alternating runs in one process tree, medians, totals checked.
+
+    python -m benchmarks.bench_mixed --size-mb 1000 --ccusage /path/to/ccusage
+    python -m benchmarks.bench_mixed --size-mb 250 --repeat 5 --dir /tmp/mixed --keep
+
+The home (``HOME`` for both tools) holds ``.claude/projects``, ``.codex/sessions``,
+``.gemini/tmp`` and ``.local/share/opencode/opencode.db``, written by the generators of
+``benchmarks.bench`` (Claude 54 %, Codex 21 %, Gemini 13 %, OpenCode 12 % of the bytes, the
+shares of the home measured for issue 16). Timed, alternately, ``--repeat`` times each:
+
+- ``logscan backfill`` into a fresh store (whole process: start-up, parse, price, commit);
+- ``ccusage daily --json --offline`` (ccusage 20 reads every tool it detects; it keeps nothing,
+  so each run is a first run);
+- per source: ``logscan backfill <root>`` alone into a fresh store;
+- the no-change re-run, and ``logscan report daily`` without a daemon.
+
+logscan's calls and tokens per tool are checked against the generators' truth; ccusage's totals
+are printed beside them (its counting differs: see the README). Wall times are medians; CPU is
+user + system of the child. Nothing here is a test: the suite only checks the small corpora.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.bench import generate_claude_corpus, generate_codex_corpus, generate_gemini_corpus, generate_opencode_corpus
+
+SHARES = {"claude-code": 553, "codex": 215, "gemini": 132, "opencode": 118}  # MB in the measured 1 GB home
+ROOTS = {"claude-code": ".claude/projects", "codex": ".codex/sessions", "gemini": ".gemini/tmp", "opencode": ".local/share/opencode/opencode.db"}
+
+
+def build(home: Path, size_mb: float, seed: int) -> dict[str, Any]:
+    total = sum(SHARES.values())
+    mb = {k: size_mb * v / total for k, v in SHARES.items()}
+    return {
+        "claude-code": generate_claude_corpus(home / ".claude", mb["claude-code"], seed=seed),
+        "codex": generate_codex_corpus(home / ".codex", mb["codex"], seed=seed),
+        "gemini": generate_gemini_corpus(home / ".gemini", mb["gemini"], seed=seed),
+        "opencode": generate_opencode_corpus(home / ".local" / "share", mb["opencode"], seed=seed),
+    }
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+    """(wall s, cpu s, peak RSS MiB, stdout) of one child process (its own rusage, by wait4)."""
+    t = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if p.returncode != 0:
+            raise SystemExit(f"{shlex.join(cmd)} failed ({p.returncode}): {err.read().decode(errors='replace').strip()[-500:]}")
+        return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, out.read().decode()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_mixed", description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--size-mb", type=float, default=1000.0, help="home size in MB (default 1000)")
+    ap.add_argument("--repeat", type=int, default=3, help="alternating runs of each (default 3)")
+    ap.add_argument("--ccusage", help="ccusage command (default: 'ccusage' on PATH); without it only logscan is timed")
+    ap.add_argument("--dir", type=Path, help="where to write the home (default: a temp dir)")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--seed", type=int, default=3)
+    a = ap.parse_args(argv)
+    base = a.dir or Path(tempfile.mkdtemp(prefix="logscan-mixed-"))
+    home = base / "home"
+    if home.exists():
+        shutil.rmtree(home)
+    truth = build(home, a.size_mb, a.seed)
+    os.sync()
+    size = sum(t.bytes for t in truth.values()) / 1e6
+    print(f"home: {size:,.0f} MB: " + ", ".join(f"{k} {t.bytes / 1e6:,.0f} MB / {t.events:,} calls" for k, t in truth.items()))
+    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / ".local" / "share"), "XDG_CONFIG_HOME": str(home / ".config"),
+           "TZ": "UTC", "LOGSCAN_SOCKET": str(base / "no-daemon.sock")}
+    for k in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "LOGSCAN_DB"):
+        env.pop(k, None)
+    db = base / "mixed.duckdb"
+    logscan = [sys.executable, "-m", "logscan", "--db", str(db)]
+    cc = shlex.split(a.ccusage) if a.ccusage else (["ccusage"] if shutil.which("ccusage") else None)
+    runs: dict[str, list[tuple[float, float, float]]] = {"logscan": [], "ccusage": []}
+    cc_out = ""
+    for _ in range(a.repeat):
+        for f in base.glob("mixed.duckdb*"):
+            f.unlink()
+        w, c, r, _ = timed([*logscan, "backfill", "-q"], env)
+        runs["logscan"].append((w, c, r))
+        if cc:
+            w, c, r, cc_out = timed([*cc, "daily", "--json", "--offline"], env)
+            runs["ccusage"].append((w, c, r))
+    rerun = [timed([*logscan, "backfill", "-q"], env)[0] for _ in range(a.repeat)]
+    report = [timed([*logscan, "report", "daily"], env)[0] for _ in range(a.repeat)]
+    bad = check(db, truth)
+    per_source = {}
+    for tool, rel in ROOTS.items():
+        walls = []
+        for _ in range(a.repeat):
+            for f in base.glob("one.duckdb*"):
+                f.unlink()
+            walls.append(timed([sys.executable, "-m", "logscan", "--db", str(base / "one.duckdb"), "backfill", "-q", str(home / rel)], env)[0])
+        per_source[tool] = statistics.median(walls)
+
+    def med(k: str, i: int) -> float:
+        return statistics.median(x[i] for x in runs[k])
+
+    print(f"\nfirst run, {a.repeat} alternating runs each (median wall, CPU, peak RSS):")
+    print(f"  logscan backfill  {med('logscan', 0):6.2f} s  {med('logscan', 1):6.2f} s CPU  {med('logscan', 2):5.0f} MiB"
+          f"  ({size / med('logscan', 0):,.0f} MB/s)  runs: {', '.join(f'{x[0]:.2f}' for x in runs['logscan'])}")
+    if cc:
+        print(f"  ccusage daily     {med('ccusage', 0):6.2f} s  {med('ccusage', 1):6.2f} s CPU  {med('ccusage', 2):5.0f} MiB"
+              f"  runs: {', '.join(f'{x[0]:.2f}' for x in runs['ccusage'])}")
+        ratios = [x[0] / y[0] for x, y in zip(runs["logscan"], runs["ccusage"], strict=True)]
+        print(f"  ratio logscan/ccusage: median {statistics.median(ratios):.2f}x (each pair: {', '.join(f'{r:.2f}' for r in ratios)}); target 1.5x")
+        print("  ccusage totals: " + json.dumps(json.loads(cc_out).get("totals", {})))
+    print("per source, logscan backfill of that root alone (median wall): "
+          + ", ".join(f"{k} {v:.2f} s ({truth[k].bytes / 1e6 / v:,.0f} MB/s)" for k, v in per_source.items()))
+    print(f"no-change re-run: median {statistics.median(rerun) * 1000:,.0f} ms (target 200 ms)")
+    print(f"report daily without a daemon: median {statistics.median(report) * 1000:,.0f} ms (target 300 ms)")
+    print("totals vs truth: " + ("EXACT for every tool" if not bad else "MISMATCH: " + "; ".join(bad)))
+    if not a.keep and a.dir is None:
+        shutil.rmtree(base, ignore_errors=True)
+    return 1 if bad else 0
+
+
+def check(db: Path, truth: dict[str, Any]) -> list[str]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    got = {t: tuple(int(x or 0) for x in row) for t, *row in con.execute(
+        "SELECT tool, count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), "
+        "sum(cache_write_5m_tokens + cache_write_1h_tokens) FROM events GROUP BY tool").fetchall()}
+    con.close()
+    out = []
+    for tool, t in truth.items():
+        want = (t.events, t.input, t.output, t.cache_read, t.cache_write)
+        if got.get(tool) != want:
+            out.append(f"{tool}: {got.get(tool)} != {want}")
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
