@@ -26,6 +26,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "parsers": "core:parsers_cmd",
     "reprice": "core:reprice",
     "prices": "prices:prices",
+    "api": "api:api",
+    "reconcile": "api:reconcile",
     "sources": "sources:sources",
     "daemon": "daemon:daemon",
     "service": "daemon:service",

@@ -33,6 +33,7 @@ def after_flush(store: Any) -> None:
 
 PERIODIC: list[str] = [
     "logscan.sync.run:periodic_sync",  # 'logscan sync' every N minutes when a hub URL is configured
+    "logscan.providers.pull:periodic_pull",  # the providers' billing APIs every 15 minutes when a key is available
 ]
 
 

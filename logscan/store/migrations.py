@@ -189,6 +189,36 @@ def m008_quota_snapshot_note(con: Any) -> None:
     con.execute("ALTER TABLE quota_snapshots ADD COLUMN note VARCHAR")
 
 
+@migration
+def m009_provider_api(con: Any) -> None:
+    # What the providers' admin APIs billed (logscan.providers): usage and cost per daily bucket,
+    # replaced bucket by bucket on every pull (an open bucket changes until the day is over), and
+    # when each provider was last pulled. Column names match events where the meaning is the
+    # same (input_tokens is uncached input, as in events). Never a key.
+    con.execute(
+        """CREATE TABLE api_usage (
+          provider VARCHAR NOT NULL, bucket_start TIMESTAMP NOT NULL, bucket_end TIMESTAMP NOT NULL, bucket_width VARCHAR NOT NULL,
+          model VARCHAR, workspace_id VARCHAR, project_id VARCHAR, api_key_id VARCHAR, service_tier VARCHAR, context_window VARCHAR,
+          input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cache_read_tokens BIGINT NOT NULL,
+          cache_write_5m_tokens BIGINT NOT NULL, cache_write_1h_tokens BIGINT NOT NULL, requests BIGINT, web_search_requests BIGINT,
+          pulled_at TIMESTAMP NOT NULL
+        )"""
+    )
+    con.execute(
+        """CREATE TABLE api_costs (
+          provider VARCHAR NOT NULL, bucket_start TIMESTAMP NOT NULL, bucket_end TIMESTAMP NOT NULL, description VARCHAR,
+          line_item VARCHAR, model VARCHAR, cost_type VARCHAR, token_type VARCHAR, workspace_id VARCHAR, project_id VARCHAR,
+          service_tier VARCHAR, amount_usd DOUBLE, currency VARCHAR NOT NULL, pulled_at TIMESTAMP NOT NULL
+        )"""
+    )
+    con.execute(
+        """CREATE TABLE api_pulls (
+          provider VARCHAR NOT NULL, since TIMESTAMP NOT NULL, until TIMESTAMP NOT NULL, pulled_at TIMESTAMP NOT NULL,
+          usage_rows BIGINT NOT NULL, cost_rows BIGINT NOT NULL, problems BIGINT NOT NULL
+        )"""
+    )
+
+
 MIGRATIONS_TABLE = "_logscan_migrations"
 
 
