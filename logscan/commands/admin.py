@@ -107,19 +107,36 @@ def export(ctx: click.Context, fmt: str | None, since: str | None, zone: str | N
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file")
+@click.argument("cursor_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv", "jsonl"]), help="[default: from the file's suffix]")
 @click.pass_context
-def import_cmd(ctx: click.Context, file: Path, fmt: str | None) -> None:
-    """Merge an export from another machine; events seen on both count once.
+def import_cmd(ctx: click.Context, file: str, cursor_file: Path | None, fmt: str | None) -> None:
+    """Merge an export from another machine, or Cursor's usage CSV ('import cursor FILE').
 
     Events are matched by event_id with the same rule as ingestion, so importing the same file
-    twice adds nothing.
+    twice adds nothing. Cursor's dashboard export (cursor.com/dashboard, Usage, export CSV)
+    becomes events with tool 'cursor', at the cost Cursor charged.
 
     \b
     logscan import laptop.parquet
+    logscan import cursor usage-events-2026-12-01.csv
     """
     from logscan.store.export import format_of, write_call
+
+    if file == "cursor" and cursor_file is not None:
+        from logscan.ingest.cursor_import import TARGET
+
+        res = write_call(db_path(ctx), TARGET, {"path": str(cursor_file.resolve())})
+        say(f"read {res['rows']:,} rows from {cursor_file}: {res['new_events']:,} new events, {res['updated_events']:,} updated"
+            + (f"; {res['included']:,} included in the plan (cost NULL: no charge known)" if res["included"] else "")
+            + (f"; {res['problems']:,} rows could not be used (see 'logscan problems')" if res["problems"] else ""))
+        return
+    if cursor_file is not None:
+        raise click.UsageError("one file at a time; for Cursor's CSV: logscan import cursor FILE")
+    if not Path(file).is_file():
+        raise click.BadParameter(f"{file!r} is not a file", param_hint="FILE")
+    file = Path(file)  # type: ignore[assignment]
 
     res = write_call(db_path(ctx), "logscan.store.export:import_file", {"path": str(file.resolve()), "fmt": format_of(file, fmt)})
     say(f"read {res['rows']:,} rows from {file}: {res['new_events']:,} new events, {res['updated_events']:,} updated"

@@ -19,6 +19,7 @@ CALLS: set[str] = {
     "logscan.store.reprice:reprice_store",  # logscan reprice
     "logscan.sync.run:sync_store",  # logscan sync (a push and a pull with a PostgreSQL hub)
     "logscan.store.backup:make_backup_call",  # logscan backup --now
+    "logscan.ingest.cursor_import:import_cursor",  # logscan import cursor FILE
     "logscan.store.apistore:save_pull",  # logscan api pull (and the daemon's pulls): provider usage and costs
 }
 

@@ -518,9 +518,10 @@ class Store:
             "SELECT event_id, provider, model, ts, input_tokens, output_tokens, cache_read_tokens, "
             "cache_write_5m_tokens, cache_write_1h_tokens, web_search_requests, speed FROM events"
         )
+        sql += " WHERE tool NOT IN ('cursor')"  # imported charges (Cursor's own) are facts, not computed here
         if stale_for is None:
             return self.con.execute(sql).fetchall()  # type: ignore[no-any-return]
-        return self.con.execute(sql + " WHERE cost_usd IS NULL OR pricing_version IS DISTINCT FROM ?", [stale_for]).fetchall()  # type: ignore[no-any-return]
+        return self.con.execute(sql + " AND (cost_usd IS NULL OR pricing_version IS DISTINCT FROM ?)", [stale_for]).fetchall()  # type: ignore[no-any-return]
 
     def update_prices(self, rows: list[tuple[Any, ...]]) -> None:
         """Set (cost_usd, price_status, priced_model, pricing_version) by event_id, in one
