@@ -32,7 +32,8 @@ def a_usage(model: str, unc: int, out: int, cr: int, c5: int, c1: int, ws: int =
             "service_tier": tier, "context_window": "0-200k"}
 
 
-def anthropic_server(httpserver: HTTPServer, open_bucket_out: int = 500, *, fail_first: int | None = None) -> dict[str, int]:
+def anthropic_server(httpserver: HTTPServer, open_bucket_out: int = 500, *, fail_first: int | None = None,
+                     claude_code: list[Any] | None = None) -> dict[str, int]:
     """Usage in two pages (page 2 after next_page), costs in one page. Day 2 is the open bucket."""
     calls = {"usage": 0, "cost": 0}
 
@@ -66,7 +67,27 @@ def anthropic_server(httpserver: HTTPServer, open_bucket_out: int = 500, *, fail
 
     httpserver.expect_request("/v1/organizations/usage_report/messages").respond_with_handler(usage)
     httpserver.expect_request("/v1/organizations/cost_report").respond_with_handler(cost)
+    claude_code_server(httpserver, claude_code)
     return calls
+
+
+CC_RECORD = {  # the Claude Code report's documented shape; estimated_cost.amount is in cents
+    "date": "2026-11-01T00:00:00Z", "actor": {"type": "user_actor", "email_address": "dev@example.com"}, "organization_id": "org_1",
+    "customer_type": "api", "terminal_type": "vscode",
+    "core_metrics": {"num_sessions": 5, "lines_of_code": {"added": 1543, "removed": 892}, "commits_by_claude_code": 12, "pull_requests_by_claude_code": 2},
+    "tool_actions": {"edit_tool": {"accepted": 45, "rejected": 5}},
+    "model_breakdown": [{"model": "claude-sonnet-4-5-20250929", "tokens": {"input": 100_000, "output": 35_000, "cache_read": 10_000, "cache_creation": 5_000},
+                         "estimated_cost": {"currency": "USD", "amount": 1025}}],
+}
+
+
+def claude_code_server(httpserver: HTTPServer, records: list[Any] | None = None) -> None:
+    def handler(req: Request) -> Response:
+        day = req.args["starting_at"]
+        data = [r for r in (records or []) if not isinstance(r, dict) or str(r.get("date", "")).startswith(day)]
+        return Response(json.dumps({"data": data, "has_more": False, "next_page": None}), content_type="application/json")
+
+    httpserver.expect_request("/v1/organizations/usage_report/claude_code").respond_with_handler(handler)
 
 
 @pytest.fixture
@@ -75,6 +96,7 @@ def env(monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer, isolated: Path)
     monkeypatch.setenv("OPENAI_ADMIN_KEY", OKEY)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", httpserver.url_for("/").rstrip("/"))
     monkeypatch.setenv("OPENAI_BASE_URL", httpserver.url_for("/v1"))
+    claude_code_server(httpserver)
     return httpserver
 
 
@@ -266,7 +288,7 @@ def test_the_daemon_hook_pulls_when_due_on_the_writers_store(env: HTTPServer, db
     anthropic_server(env)
     with Store.open(db) as store:
         first = pull_mod.periodic_pull(store)
-        assert first == [{"provider": "anthropic", "usage_rows": 3, "cost_rows": 2, "problems": 0}]
+        assert first == [{"provider": "anthropic", "usage_rows": 3, "cost_rows": 2, "problems": 0, "claude_code_rows": 0}]
         assert pull_mod.periodic_pull(store) is None  # not due again for 15 minutes
     assert q(db, "SELECT count(*) FROM api_usage") == [(3,)]
     monkeypatch.setattr(pull_mod, "_last_periodic", None)
@@ -275,3 +297,17 @@ def test_the_daemon_hook_pulls_when_due_on_the_writers_store(env: HTTPServer, db
     with Store.open(db) as store:
         (res,) = pull_mod.periodic_pull(store)  # a failing provider is reported, the store untouched
     assert "gave up" in res["error"] and q(db, "SELECT count(*) FROM api_usage") == [(3,)]
+
+
+def test_claude_code_report_per_day_actor_and_model(env: HTTPServer, db: Path) -> None:
+    env.clear()
+    bad = {**CC_RECORD, "actor": {"type": "user_actor"}}
+    anthropic_server(env, claude_code=[CC_RECORD, {**CC_RECORD, "date": "2026-11-02T00:00:00Z", "model_breakdown": []}, bad, "junk"])
+    res = pull(db, "anthropic", SINCE, UNTIL)
+    assert res["claude_code_rows"] == 2 and res["problems"] == 3  # the actorless record (day 1) and the non-object one (both days)
+    assert q(db, "SELECT day::VARCHAR, actor, sessions, lines_added, lines_removed, commits, pull_requests FROM api_claude_code ORDER BY day") == [
+        ("2026-11-01", "dev@example.com", 5, 1543, 892, 12, 2), ("2026-11-02", "dev@example.com", 5, 1543, 892, 12, 2)]
+    assert q(db, "SELECT model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, estimated_cost_usd FROM api_claude_code_models") == [
+        ("claude-sonnet-4-5-20250929", 100_000, 35_000, 10_000, 5_000, 10.25)]
+    pull(db, "anthropic", SINCE, UNTIL)  # again: the days are replaced, not doubled
+    assert q(db, "SELECT count(*) FROM api_claude_code") == [(2,)] and q(db, "SELECT count(*) FROM api_claude_code_models") == [(1,)]

@@ -9,7 +9,7 @@ by workspace and description; ``amount`` is a decimal string in **cents**, USD).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from logscan.providers.http import Client
@@ -21,6 +21,7 @@ KEY_HINT = ("It needs an Admin API key (sk-ant-admin..., created by an organizat
             "Settings > Admin keys), in ANTHROPIC_ADMIN_KEY or 'logscan api login anthropic'; an ordinary API key is refused.")
 USAGE = "/v1/organizations/usage_report/messages"
 COSTS = "/v1/organizations/cost_report"
+CLAUDE_CODE = "/v1/organizations/usage_report/claude_code"
 
 
 def client(key: str, base_url: str, **kw: Any) -> Client:
@@ -81,3 +82,54 @@ def _results(doc: dict[str, Any], path: str, page: int, problem: Callable[[str, 
             else:
                 problem(path, page, "a result that is not an object")
     return out
+
+
+def pull_claude_code(c: Client, since: datetime, until: datetime, pulled_at: datetime,
+                     problem: Callable[[str, int, str], None]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[date]]:
+    """The Claude Code report, one UTC day per request (``starting_at=YYYY-MM-DD``): (rows per day
+    and actor, rows per day, actor and model, the days asked). ``estimated_cost.amount`` is in
+    cents. The actor is a user's email address or an API key's *name*."""
+    people: list[tuple[Any, ...]] = []
+    models: list[tuple[Any, ...]] = []
+    days = []
+    d = since.date()
+    while datetime.combine(d, datetime.min.time()) < until:
+        days.append(d)
+        for i, doc in enumerate(c.pages(CLAUDE_CODE, [("starting_at", d.isoformat()), ("limit", "1000")])):
+            recs = doc.get("data")
+            if not isinstance(recs, list):
+                problem(CLAUDE_CODE, i, "data: expected a list of records")
+                continue
+            for r in recs:
+                try:
+                    if not isinstance(r, dict):
+                        raise BadResult("a record that is not an object")
+                    actor = r.get("actor")
+                    if not isinstance(actor, dict):
+                        raise BadResult("actor: expected an object")
+                    who = text(actor, "email_address") or text(actor, "api_key_name")
+                    if not who:
+                        raise BadResult("actor: neither email_address nor api_key_name")
+                    kind = text(actor, "type") or "unknown"
+                    day = utc(r.get("date") or f"{d.isoformat()}T00:00:00Z", "date").date()
+                    cm = r.get("core_metrics") or {}
+                    if not isinstance(cm, dict):
+                        raise BadResult("core_metrics: expected an object")
+                    row = (day, kind, who, text(r, "customer_type"), text(r, "terminal_type"), count(cm, "num_sessions"),
+                           count(cm, "lines_of_code", "added"), count(cm, "lines_of_code", "removed"), count(cm, "commits_by_claude_code"),
+                           count(cm, "pull_requests_by_claude_code"), pulled_at)
+                    mrows = []
+                    for m in r.get("model_breakdown") or []:
+                        if not isinstance(m, dict) or not text(m, "model"):
+                            raise BadResult("model_breakdown: an entry without a model")
+                        cost = m.get("estimated_cost")
+                        usd = float(decimal(cost.get("amount"), "estimated_cost.amount") / 100) if isinstance(cost, dict) else None
+                        mrows.append((day, kind, who, text(m, "model"), count(m, "tokens", "input"), count(m, "tokens", "output"),
+                                      count(m, "tokens", "cache_read"), count(m, "tokens", "cache_creation"), usd, pulled_at))
+                except BadResult as e:
+                    problem(CLAUDE_CODE, i, str(e))
+                    continue
+                people.append(row)
+                models.extend(mrows)
+        d += timedelta(days=1)
+    return people, models, days

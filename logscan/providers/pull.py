@@ -54,14 +54,19 @@ def fetch(provider: str, since: datetime, until: datetime, **client_kw: Any) -> 
     problems: list[tuple[str, int, str]] = []
     mod = MODULES[provider]
     pulled_at = _now()
+    extra: dict[str, Any] = {}
+    note = lambda path, page, why: problems.append((f"{provider}:{path}", page, why))  # noqa: E731
     with mod.client(key, base_url(provider), **client_kw) as c:
-        usage, costs = mod.pull(c, since, until, pulled_at, lambda path, page, why: problems.append((f"{provider}:{path}", page, why)))
+        usage, costs = mod.pull(c, since, until, pulled_at, note)
+        if provider == "anthropic":
+            people, models, days = anthropic.pull_claude_code(c, since, until, pulled_at, note)
+            extra = {"claude_code": people, "claude_code_models": models, "claude_code_days": days}
     # The rows replace what is stored for the buckets they cover: the asked range, widened to any
     # bucket the provider returned outside it (a bucket is snapped to the start of its day).
     starts = [r[1] for r in (*usage, *costs)]
     lo = min([since, *starts])
     hi = max([until, *(s + timedelta(seconds=1) for s in starts)])
-    return {"provider": provider, "since": lo, "until": hi, "usage": usage, "costs": costs, "problems": problems, "pulled_at": pulled_at}
+    return {"provider": provider, "since": lo, "until": hi, "usage": usage, "costs": costs, "problems": problems, "pulled_at": pulled_at, **extra}
 
 
 def pull(db: Path, provider: str, since: datetime | None = None, until: datetime | None = None, **client_kw: Any) -> dict[str, Any]:

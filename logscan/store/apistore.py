@@ -22,11 +22,25 @@ TARGET = "logscan.store.apistore:save_pull"
 PROBLEM_KIND = "api-response"
 
 
+CLAUDE_CODE_COLUMNS = ("day", "actor_type", "actor", "customer_type", "terminal_type", "sessions", "lines_added", "lines_removed",
+                       "commits", "pull_requests", "pulled_at")
+CLAUDE_CODE_MODEL_COLUMNS = ("day", "actor_type", "actor", "model", "input_tokens", "output_tokens", "cache_read_tokens",
+                             "cache_write_tokens", "estimated_cost_usd", "pulled_at")
+
+
 def save_pull(store: Any, provider: str, since: datetime, until: datetime, usage: list[list[Any]], costs: list[list[Any]],
-              problems: list[list[Any]], pulled_at: datetime) -> dict[str, int]:
+              problems: list[list[Any]], pulled_at: datetime, claude_code: list[list[Any]] | None = None,
+              claude_code_models: list[list[Any]] | None = None, claude_code_days: list[Any] | None = None) -> dict[str, int]:
+    """``claude_code*``: Anthropic's Claude Code report rows, replacing the days in ``claude_code_days``."""
     con = store.con
     con.execute("BEGIN TRANSACTION")
     try:
+        for table, cols, rows in (("api_claude_code", CLAUDE_CODE_COLUMNS, claude_code or []),
+                                  ("api_claude_code_models", CLAUDE_CODE_MODEL_COLUMNS, claude_code_models or [])):
+            if claude_code_days:
+                con.execute(f"DELETE FROM {table} WHERE list_contains(?, day)", [list(claude_code_days)])
+            if rows:
+                con.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", [list(r) for r in rows])
         for table, cols, rows in (("api_usage", USAGE_COLUMNS, usage), ("api_costs", COST_COLUMNS, costs)):
             con.execute(f"DELETE FROM {table} WHERE provider = ? AND bucket_start >= ? AND bucket_start < ?", [provider, since, until])
             if rows:
@@ -40,4 +54,7 @@ def save_pull(store: Any, provider: str, since: datetime, until: datetime, usage
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return {"usage_rows": len(usage), "cost_rows": len(costs), "problems": len(problems)}
+    out = {"usage_rows": len(usage), "cost_rows": len(costs), "problems": len(problems)}
+    if claude_code_days is not None:
+        out["claude_code_rows"] = len(claude_code or [])
+    return out

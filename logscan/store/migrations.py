@@ -219,6 +219,27 @@ def m009_provider_api(con: Any) -> None:
     )
 
 
+@migration
+def m010_claude_code_report(con: Any) -> None:
+    # Anthropic's Claude Code usage report (logscan api pull anthropic): per UTC day and actor (a
+    # user's email address or an API key's name, never a key), the productivity figures, and per
+    # model the tokens and Anthropic's estimated cost. Replaced day by day on every pull.
+    con.execute(
+        """CREATE TABLE api_claude_code (
+          day DATE NOT NULL, actor_type VARCHAR NOT NULL, actor VARCHAR NOT NULL, customer_type VARCHAR, terminal_type VARCHAR,
+          sessions BIGINT NOT NULL, lines_added BIGINT NOT NULL, lines_removed BIGINT NOT NULL, commits BIGINT NOT NULL,
+          pull_requests BIGINT NOT NULL, pulled_at TIMESTAMP NOT NULL
+        )"""
+    )
+    con.execute(
+        """CREATE TABLE api_claude_code_models (
+          day DATE NOT NULL, actor_type VARCHAR NOT NULL, actor VARCHAR NOT NULL, model VARCHAR NOT NULL,
+          input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cache_read_tokens BIGINT NOT NULL,
+          cache_write_tokens BIGINT NOT NULL, estimated_cost_usd DOUBLE, pulled_at TIMESTAMP NOT NULL
+        )"""
+    )
+
+
 MIGRATIONS_TABLE = "_logscan_migrations"
 
 
