@@ -28,6 +28,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "prices": "prices:prices",
     "api": "api:api",
     "reconcile": "api:reconcile",
+    "compare": "compare:compare",
     "sources": "sources:sources",
     "daemon": "daemon:daemon",
     "service": "daemon:service",

@@ -96,6 +96,11 @@ def test_value_and_plan_on_known_data(db: Path) -> None:
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines()[1].startswith("claude-code,100")
     assert "buys $2.50" in r.stderr
+    # --explore: the intervals are exact here (no spread), so every draw agrees with the plan above.
+    r = run(["quota", "plan", "--budget", "100", "--explore", "--seed", "2", "-f", "csv"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[1].startswith("claude-code,100")
+    assert "$100.00 expected in subscription windows" in r.stderr and "first choice claude-code 100 %" in r.stderr
 
 
 def test_forecast(db: Path) -> None:

@@ -208,16 +208,21 @@ def quota_value(ctx: click.Context, level: float, fmt: str, no_headers: bool) ->
 
 @quota.command("plan")
 @click.option("--budget", type=click.FloatRange(min=0.01), required=True, help="Dollars-equivalent (API prices) of work to place.")
+@click.option("--explore", is_flag=True, help="Thompson sampling: draw each window's value from its uncertainty, so options with few readings get tried.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draws (--explore).")
 @format_option
 @click.pass_context
-def quota_plan(ctx: click.Context, budget: float, fmt: str, no_headers: bool) -> None:
+def quota_plan(ctx: click.Context, budget: float, explore: bool, seed: int, fmt: str, no_headers: bool) -> None:
     """Which tool/model to use for the next BUDGET dollars of work (greedy fractional knapsack).
 
     Each window's remaining share times its value per percent is its capacity in dollars; the
-    option whose scarcest window buys the most per percent is filled first.
+    option whose scarcest window buys the most per percent is filled first. With --explore the
+    values are drawn from what the readings say (a window with few readings is uncertain and is
+    sometimes tried), and the plan reports the expected dollars placed and a 90 % range.
 
     \b
     logscan quota plan --budget 25
+    logscan quota plan --budget 25 --explore --seed 1
     """
     from logscan.quota.plan import bars, group, plan, values
     from logscan.quota.storage import load_snapshots
@@ -228,8 +233,18 @@ def quota_plan(ctx: click.Context, budget: float, fmt: str, no_headers: bool) ->
         say("No quota readings yet: nothing to plan with. See 'logscan quota --help'.")
         ctx.exit(ExitCode.ERROR)
     g = group(snaps)
-    vals = {v.key: v.dollars.ratio for v in values(db, g) if v.dollars.ratio}
-    allocs, unplaced, reasons = plan(budget, bars(g, datetime.now(timezone.utc)), vals)  # type: ignore[arg-type]
+    vs = values(db, g)
+    current = bars(g, datetime.now(timezone.utc))
+    if explore:
+        from logscan.quota.explore import explore as run_explore
+
+        ex = run_explore(budget, current, {v.key: v.dollars for v in vs}, seed=seed)
+        allocs, unplaced, reasons = ex.allocations, ex.unplaced, ex.reasons
+        reasons.append(f"over 200 draws: ${ex.expected_placed:,.2f} expected in subscription windows (90 %: ${ex.placed_range[0]:,.2f} to "
+                       f"${ex.placed_range[1]:,.2f}); first choice " + ", ".join(f"{k} {v * 100:.0f} %" for k, v in ex.first_choice.items()))
+    else:
+        vals = {v.key: v.dollars.ratio for v in vs if v.dollars.ratio}
+        allocs, unplaced, reasons = plan(budget, current, vals)  # type: ignore[arg-type]
     rows: list[tuple[Any, ...]] = [(a.option, round(a.dollars, 2), round(a.usd_per_pct, 4), a.binding, ", ".join(f"{k} +{p:.1f}%" for k, p in a.pct_used.items())) for a in allocs]
     if unplaced > 0:
         rows.append(("API (pay as you go)", round(unplaced, 2), None, "", ""))

@@ -240,6 +240,38 @@ def m010_claude_code_report(con: Any) -> None:
     )
 
 
+@migration
+def m011_compare_views(con: Any) -> None:
+    # The numbers 'logscan compare' and 'quota value' rest on, as views users can query.
+    # compare_units: one row per session (the unit 'compare' resamples).
+    con.execute(
+        """CREATE VIEW compare_units AS
+        SELECT tool, session_id, min(project) AS project, string_agg(DISTINCT model, ',' ORDER BY model) AS models,
+               CAST(min(ts) AS DATE) AS day, sum(cost_usd) AS cost_usd, sum(total_tokens) AS tokens, count(*) AS calls,
+               sum(output_tokens) AS output_tokens, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced
+        FROM events GROUP BY tool, session_id"""
+    )
+    # quota_value: between two consecutive readings of one bar in the same reset period, how
+    # many percent were used and what that tool's events in between cost (tokens and dollars
+    # per percent; the intervals 'quota value' averages).
+    con.execute(
+        """CREATE VIEW quota_value AS
+        WITH r AS (
+          SELECT tool, window_kind, coalesce(scope, '') AS scope, captured_at, used_percent, resets_at,
+                 lag(captured_at) OVER w AS prev_at, lag(used_percent) OVER w AS prev_percent, lag(resets_at) OVER w AS prev_reset
+          FROM quota_snapshots WHERE used_percent IS NOT NULL
+          WINDOW w AS (PARTITION BY tool, window_kind, coalesce(scope, '') ORDER BY captured_at))
+        , i AS (
+          SELECT r.tool, r.window_kind, r.scope, r.prev_at AS from_ts, r.captured_at AS to_ts, r.used_percent - r.prev_percent AS percent,
+                 sum(e.total_tokens) AS tokens, sum(e.cost_usd) AS cost_usd
+          FROM r LEFT JOIN events e ON e.tool = r.tool AND e.ts > r.prev_at AND e.ts <= r.captured_at
+          WHERE r.prev_at IS NOT NULL AND r.used_percent > r.prev_percent
+            AND ((r.resets_at IS NULL AND r.prev_reset IS NULL) OR abs(epoch(r.resets_at) - epoch(r.prev_reset)) < 120)
+          GROUP BY ALL)
+        SELECT *, tokens / percent AS tokens_per_percent, cost_usd / percent AS usd_per_percent FROM i"""
+    )
+
+
 MIGRATIONS_TABLE = "_logscan_migrations"
 
 
