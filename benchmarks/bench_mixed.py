@@ -104,14 +104,19 @@ def main(argv: list[str] | None = None) -> int:
     rerun = [timed([*logscan, "backfill", "-q"], env)[0] for _ in range(a.repeat)]
     report = [timed([*logscan, "report", "daily"], env)[0] for _ in range(a.repeat)]
     bad = check(db, truth)
-    per_source = {}
+    per_source, cc_source = {}, {}
+    agents = {"claude-code": "claude", "codex": "codex", "gemini": "gemini", "opencode": "opencode"}
     for tool, rel in ROOTS.items():
-        walls = []
+        walls, cwalls = [], []
         for _ in range(a.repeat):
             for f in base.glob("one.duckdb*"):
                 f.unlink()
             walls.append(timed([sys.executable, "-m", "logscan", "--db", str(base / "one.duckdb"), "backfill", "-q", str(home / rel)], env)[0])
+            if cc:
+                cwalls.append(timed([*cc, agents[tool], "daily", "--json", "--offline"], env)[0])
         per_source[tool] = statistics.median(walls)
+        if cwalls:
+            cc_source[tool] = statistics.median(cwalls)
 
     def med(k: str, i: int) -> float:
         return statistics.median(x[i] for x in runs[k])
@@ -125,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         ratios = [x[0] / y[0] for x, y in zip(runs["logscan"], runs["ccusage"], strict=True)]
         print(f"  ratio logscan/ccusage: median {statistics.median(ratios):.2f}x (each pair: {', '.join(f'{r:.2f}' for r in ratios)}); target 1.5x")
         print("  ccusage totals: " + json.dumps(json.loads(cc_out).get("totals", {})))
-    print("per source, logscan backfill of that root alone (median wall): "
-          + ", ".join(f"{k} {v:.2f} s ({truth[k].bytes / 1e6 / v:,.0f} MB/s)" for k, v in per_source.items()))
+    print("per source, each alone, median wall (logscan backfill <root> | ccusage <agent> daily):")
+    for k, v in per_source.items():
+        ccs = f"  |  ccusage {cc_source[k]:.2f} s ({v / cc_source[k]:.2f}x)" if k in cc_source else ""
+        print(f"  {k:12} {truth[k].bytes / 1e6:6,.0f} MB  logscan {v:.2f} s ({truth[k].bytes / 1e6 / v:,.0f} MB/s){ccs}")
     print(f"no-change re-run: median {statistics.median(rerun) * 1000:,.0f} ms (target 200 ms)")
     print(f"report daily without a daemon: median {statistics.median(report) * 1000:,.0f} ms (target 300 ms)")
     print("totals vs truth: " + ("EXACT for every tool" if not bad else "MISMATCH: " + "; ".join(bad)))
