@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from logscan.providers.http import Client
-from logscan.providers.rows import BadResult, buckets, count, decimal, text, utc
+from logscan.providers.rows import BadResult, count, decimal, results, text, utc
 
 BASE = "https://api.anthropic.com"
 VERSION = "2023-06-01"
@@ -62,26 +62,7 @@ def pull(c: Client, since: datetime, until: datetime, pulled_at: datetime, probl
 
 
 def _results(doc: dict[str, Any], path: str, page: int, problem: Callable[[str, int, str], None]) -> list[tuple[tuple[datetime, datetime], dict[str, Any]]]:
-    out = []
-    try:
-        bs = buckets(doc)
-    except BadResult as e:
-        problem(path, page, str(e))
-        return []
-    for b in bs:
-        try:
-            if not isinstance(b, dict) or not isinstance(b.get("results"), list):
-                raise BadResult("a bucket without a 'results' list")
-            span = (utc(b.get("starting_at"), "starting_at"), utc(b.get("ending_at"), "ending_at"))
-        except BadResult as e:
-            problem(path, page, str(e))
-            continue
-        for r in b["results"]:
-            if isinstance(r, dict):
-                out.append((span, r))
-            else:
-                problem(path, page, "a result that is not an object")
-    return out
+    return results(doc, path, page, problem, "starting_at", "ending_at")
 
 
 def pull_claude_code(c: Client, since: datetime, until: datetime, pulled_at: datetime,

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from logscan.providers.http import Client
-from logscan.providers.rows import BadResult, buckets, count, decimal, text, utc
+from logscan.providers.rows import BadResult, count, decimal, results, text
 
 BASE = "https://api.openai.com/v1"
 KEY_HINT = ("It needs an OpenAI Admin key (created by an organization owner under Organization settings > Admin keys), "
@@ -64,23 +64,4 @@ def pull(c: Client, since: datetime, until: datetime, pulled_at: datetime, probl
 
 
 def _results(doc: dict[str, Any], path: str, page: int, problem: Callable[[str, int, str], None]) -> list[tuple[tuple[datetime, datetime], dict[str, Any]]]:
-    out = []
-    try:
-        bs = buckets(doc)
-    except BadResult as e:
-        problem(path, page, str(e))
-        return []
-    for b in bs:
-        try:
-            if not isinstance(b, dict) or not isinstance(b.get("results"), list):
-                raise BadResult("a bucket without a 'results' list")
-            span = (utc(b.get("start_time"), "start_time"), utc(b.get("end_time"), "end_time"))
-        except BadResult as e:
-            problem(path, page, str(e))
-            continue
-        for r in b["results"]:
-            if isinstance(r, dict):
-                out.append((span, r))
-            else:
-                problem(path, page, "a result that is not an object")
-    return out
+    return results(doc, path, page, problem, "start_time", "end_time")

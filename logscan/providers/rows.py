@@ -9,6 +9,7 @@ keeps the rest of the page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -69,3 +70,29 @@ def buckets(doc: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(data, list):
         raise BadResult("data: expected a list of time buckets")
     return data
+
+
+def results(doc: dict[str, Any], path: str, page: int, problem: Callable[[str, int, str], None], start_key: str, end_key: str
+            ) -> list[tuple[tuple[datetime, datetime], dict[str, Any]]]:
+    """Each result of a page of time buckets with its bucket's (start, end); a bucket or result
+    that is not shaped right goes to ``problem(path, page, reason)`` and is skipped."""
+    out = []
+    try:
+        bs = buckets(doc)
+    except BadResult as e:
+        problem(path, page, str(e))
+        return []
+    for b in bs:
+        try:
+            if not isinstance(b, dict) or not isinstance(b.get("results"), list):
+                raise BadResult("a bucket without a 'results' list")
+            span = (utc(b.get(start_key), start_key), utc(b.get(end_key), end_key))
+        except BadResult as e:
+            problem(path, page, str(e))
+            continue
+        for r in b["results"]:
+            if isinstance(r, dict):
+                out.append((span, r))
+            else:
+                problem(path, page, "a result that is not an object")
+    return out
