@@ -158,3 +158,27 @@ def test_views_are_queryable(store: Path) -> None:
     assert r.exit_code == 0, r.output
     (v,) = json.loads(r.stdout)
     assert v["percent"] == 20.0 and v["tokens_per_percent"] == pytest.approx(v["tokens"] / 20.0) and v["tokens"] > 0
+
+
+def test_percent_per_session_uses_each_tools_value_per_percent(store: Path) -> None:
+    """Claude's weekly bar went 0 -> 40 % and Codex's 0 -> 20 % over exactly these sessions, so
+    a session is 40/40 = 1 % of Claude's bar and 20/40 = 0.5 % of Codex's."""
+    from logscan.quota.storage import store_snapshots
+    from logscan.store.store import Store
+
+    reset = datetime(2026, 10, 7)
+    with Store.open(store) as s:
+        store_snapshots(s, [dict(tool=t, window="weekly", used_percent=f * top, captured_at=at, source="usage-paste", resets_at=reset)
+                            for t, top in (("claude-code", 40.0), ("codex", 20.0))
+                            for at, f in ((datetime(2026, 9, 30), 0.0), (datetime(2026, 10, 1, 10), 0.25), (datetime(2026, 10, 2), 0.6),
+                                          (datetime(2026, 10, 3), 1.0))])  # 3 intervals, as 'quota value' needs
+    r = CliRunner().invoke(cli, ["--db", str(store), "compare", "tool=claude", "tool=codex", "--metric", "percent_per_session", "--json"])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert got["est_a"] == pytest.approx(1.0) and got["est_b"] == pytest.approx(0.5)
+    assert got["verdict"].startswith("B is lighter on its quota per session")
+
+
+def test_percent_per_session_without_readings_says_what_is_needed(store: Path) -> None:
+    r = CliRunner().invoke(cli, ["--db", str(store), "compare", "tool=claude", "tool=codex", "--metric", "percent_per_session"])
+    assert r.exit_code == 2 and "logscan quota value" in r.output

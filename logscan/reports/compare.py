@@ -4,8 +4,9 @@ difference and the ratio, and a verdict that stays valid however often it is ask
 **Units and metrics.** A unit is a session (tool + session id) or a UTC day; each unit carries
 ``(numerator, denominator)`` sums and a metric is the ratio of totals over units:
 ``cost_per_session`` = cost / units, ``tokens_per_session`` = tokens / units, ``cost_per_call`` =
-cost / calls, ``output_per_dollar`` = output tokens / cost. Units with a zero denominator add to
-neither sum.
+cost / calls, ``output_per_dollar`` = output tokens / cost, ``percent_per_session`` = percent of
+the tool's quota bar / units (each unit's cost over its tool's dollars per 1 %, as ``quota
+value`` estimates it). Units with a zero denominator add to neither sum.
 
 **Interval (what to believe now).** A percentile bootstrap over units, each option resampled on
 its own (Efron & Tibshirani 1993, ch. 13): usage is heavy-tailed, so no normal shape is assumed.
@@ -43,8 +44,10 @@ METRICS = {
     "tokens_per_session": ("tokens", "units"),
     "cost_per_call": ("cost", "calls"),
     "output_per_dollar": ("output", "cost"),
+    "percent_per_session": ("percent", "units"),  # cost / (the tool's dollars per 1 % of its bar)
 }
-LOWER_IS_BETTER = {"cost_per_session": True, "tokens_per_session": True, "cost_per_call": True, "output_per_dollar": False}
+LOWER_IS_BETTER = {"cost_per_session": True, "tokens_per_session": True, "cost_per_call": True, "output_per_dollar": False,
+                   "percent_per_session": True}
 MIN_UNITS = 10
 EFFECT = 0.10  # the relative difference the mixture is tuned to (and "N more to tell 10 % apart")
 
@@ -134,7 +137,8 @@ def compare(a: Sequence[Unit], b: Sequence[Unit], metric: str, *, unit: str = "s
         rel_lo, rel_hi = sorted((lo / abs(ra), hi / abs(ra)))
         better = (hi < 0) == LOWER_IS_BETTER[metric]
         word = {"cost_per_session": ("cheaper", "dearer"), "tokens_per_session": ("leaner", "heavier"), "cost_per_call": ("cheaper", "dearer"),
-                "output_per_dollar": ("more productive", "less productive")}[metric][0 if better else 1]
+                "output_per_dollar": ("more productive", "less productive"),
+                "percent_per_session": ("lighter on its quota", "heavier on its quota")}[metric][0 if better else 1]
         span = f"{min(abs(rel_lo), abs(rel_hi)) * 100:.0f}-{max(abs(rel_lo), abs(rel_hi)) * 100:.0f} %"
         c.verdict = f"B is {word} per {metric.split('_per_')[-1]} by {span} ({level * 100:.0f} %, {len(ua)} vs {len(ub)} {unit}s; always valid)"
     else:
