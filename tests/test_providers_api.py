@@ -1,7 +1,7 @@
 """Provider billing APIs against a real HTTP server on 127.0.0.1 (pytest-httpserver) serving the
-documented shapes (docs/PROVIDER_APIS.md): pagination, a 429 with Retry-After, a 500, a 401, an
-open bucket that changes between pulls, malformed answers; totals exact (summed by hand from
-the pages below), pulls idempotent, keys never written anywhere."""
+documented shapes (docs/PROVIDER_APIS.md): pagination, a 429 with Retry-After, a 500, a 401 and a
+403 for each provider, an open bucket that changes between pulls, malformed answers; totals exact
+(summed by hand from the pages below), pulls idempotent, keys never written anywhere."""
 
 from __future__ import annotations
 
@@ -161,6 +161,22 @@ def test_401_says_which_key_is_needed_and_never_the_key(env: HTTPServer, db: Pat
     r = CliRunner().invoke(cli, ["--db", str(db), "api", "pull", "anthropic", "--since", "2026-11-01"])
     assert r.exit_code == 1
     assert "Admin API key (sk-ant-admin" in r.output and AKEY not in r.output and len(r.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("status", [401, 403])
+@pytest.mark.parametrize("provider, path, key, hint", [
+    ("anthropic", "/v1/organizations/usage_report/messages", AKEY, "Admin API key (sk-ant-admin"),
+    ("openai", "/v1/organization/usage/completions", OKEY, "OpenAI Admin key"),
+])
+def test_a_refused_key_names_the_key_type_for_each_provider(env: HTTPServer, db: Path, status: int, provider: str, path: str,
+                                                            key: str, hint: str) -> None:
+    env.expect_request(path).respond_with_data('{"error":{"message":"not allowed"}}', status=status)
+    r = CliRunner().invoke(cli, ["--db", str(db), "api", "pull", provider, "--since", "2026-11-01", "--until", "2026-11-02"])
+    assert r.exit_code == 1, r.output
+    line = r.output.strip()
+    assert f"HTTP {status}" in line and hint in line and len(line.splitlines()) == 1
+    assert key not in r.output and "SECRET" not in r.output
+    assert not db.exists() or q(db, "SELECT count(*) FROM api_usage") == [(0,)]
 
 
 @pytest.mark.parametrize("body, why", [
