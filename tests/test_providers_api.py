@@ -278,7 +278,7 @@ def test_reconcile_sets_api_beside_the_logs(env: HTTPServer, db: Path) -> None:
     # day 2 (open bucket): 100 + 500 against the logs' 200
     assert (rows["2026-11-02"]["api_tokens"], rows["2026-11-02"]["log_tokens"]) == (600, 200)
     r = CliRunner().invoke(cli, ["--db", str(db), "reconcile", "--since", "2026-11-01", "--until", "2026-11-02", "--by", "model"])
-    assert r.exit_code == 0 and "claude-opus-4-6" in r.output and "subscription" in r.output
+    assert r.exit_code == 0 and "claude-opus-4-6" in r.output and "subscription" in r.output and "Priority Tier" in r.output
 
 
 def test_api_tables_are_queryable_and_listed_by_schema(env: HTTPServer, db: Path) -> None:
