@@ -327,3 +327,45 @@ def test_claude_code_report_per_day_actor_and_model(env: HTTPServer, db: Path) -
         ("claude-sonnet-4-5-20250929", 100_000, 35_000, 10_000, 5_000, 10.25)]
     pull(db, "anthropic", SINCE, UNTIL)  # again: the days are replaced, not doubled
     assert q(db, "SELECT count(*) FROM api_claude_code") == [(2,)] and q(db, "SELECT count(*) FROM api_claude_code_models") == [(1,)]
+
+
+class _MemoryKeyring:
+    """A keyring backend in memory (the real one would be the user's)."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, user: str) -> str | None:
+        return self.store.get((service, user))
+
+    def set_password(self, service: str, user: str, password: str) -> None:
+        self.store[(service, user)] = password
+
+
+def test_login_saves_the_key_in_the_keyring_and_pull_uses_it(env: HTTPServer, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+
+    ring = _MemoryKeyring()
+    monkeypatch.setattr(keyring, "get_password", ring.get_password)
+    monkeypatch.setattr(keyring, "set_password", ring.set_password)
+    monkeypatch.delenv("ANTHROPIC_ADMIN_KEY")
+    r = CliRunner().invoke(cli, ["--db", str(db), "api", "login", "anthropic"], input=AKEY + "\n")
+    assert r.exit_code == 0, r.output
+    assert ring.store == {("logscan", "anthropic"): AKEY} and AKEY not in r.output  # asked for, never echoed
+    anthropic_server(env)  # asserts the x-api-key header is the saved key
+    r = CliRunner().invoke(cli, ["--db", str(db), "api", "pull", "anthropic", "--since", "2026-11-01", "--until", "2026-11-02"])
+    assert r.exit_code == 0, r.output
+    assert q(db, "SELECT sum(output_tokens) FROM api_usage") == [(2_000 + 20 + 500,)]  # --until is an included day
+
+
+def test_login_without_a_keyring_backend_points_to_the_environment(isolated: Path, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+    import keyring.backends.fail
+
+    monkeypatch.setattr(keyring, "set_password", keyring.backends.fail.Keyring().set_password)
+    r = CliRunner().invoke(cli, ["--db", str(db), "api", "login", "openai"], input=OKEY + "\n")
+    assert r.exit_code == 1
+    assert "Could not save the key in the system keyring" in r.output and "OPENAI_ADMIN_KEY" in r.output
+    assert OKEY not in r.output
