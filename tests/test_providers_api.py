@@ -239,6 +239,8 @@ def test_openai_pull_counts_cached_input_once(env: HTTPServer, db: Path) -> None
     assert q(db, "SELECT sum(input_tokens), sum(cache_read_tokens), sum(output_tokens), sum(requests) FROM api_usage") == [(2_100, 3_000, 710, 13)]
     assert q(db, "SELECT round(sum(amount_usd), 4), min(currency) FROM api_costs") == [(1.5123, "USD")]
     assert q(db, "SELECT service_tier FROM api_usage WHERE model = 'gpt-5'") == [("batch",)]
+    # the completions report has no web searches: unknown (NULL), not a silent zero
+    assert q(db, "SELECT count(*) FROM api_usage WHERE web_search_requests IS NULL") == [(2,)]
 
 
 def test_keys_are_never_written_anywhere(env: HTTPServer, db: Path, isolated: Path, tmp_path: Path) -> None:
@@ -369,3 +371,12 @@ def test_login_without_a_keyring_backend_points_to_the_environment(isolated: Pat
     assert r.exit_code == 1
     assert "Could not save the key in the system keyring" in r.output and "OPENAI_ADMIN_KEY" in r.output
     assert OKEY not in r.output
+
+
+def test_an_anthropic_cost_in_another_currency_is_kept_without_a_dollar_amount(env: HTTPServer, db: Path) -> None:
+    env.expect_request("/v1/organizations/usage_report/messages").respond_with_json({"data": [], "has_more": False, "next_page": None})
+    env.expect_request("/v1/organizations/cost_report").respond_with_json({"data": [{"starting_at": D1, "ending_at": D2, "results": [
+        {"currency": "USD", "amount": "250", "description": "Claude Sonnet 4.5 Usage - Output Tokens"},
+        {"currency": "EUR", "amount": "99.5", "description": "Claude Sonnet 4.5 Usage - Input Tokens"}]}], "has_more": False, "next_page": None})
+    pull(db, "anthropic", datetime(2026, 11, 1), datetime(2026, 11, 2))
+    assert q(db, "SELECT currency, amount_usd FROM api_costs ORDER BY currency") == [("EUR", None), ("USD", 2.5)]
