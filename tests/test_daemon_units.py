@@ -208,7 +208,11 @@ def test_a_dead_observer_is_restarted_and_the_gap_rescanned(tmp_path: Path, shor
         dead.stop()
         dead.join(timeout=5)
         write_lines(f, "h", range(1, 3))  # written while nothing watches
-        wait_for(lambda: d.watcher.observer is not dead and d.watcher.observer.is_alive(), 10, "a new observer")
+        def restarted() -> bool:  # read once: the watcher sets observer to None while it restarts
+            o = d.watcher.observer
+            return o is not None and o is not dead and o.is_alive()
+
+        wait_for(restarted, 10, "a new observer")
         wait_for(lambda: run_query(db, "SELECT count(*) FROM events")[1][0][0] == 3, 10, "the lines written in the gap")
         assert d.watcher.restarts == 1
         write_lines(f, "h", range(3, 4))  # and the new observer sees new writes

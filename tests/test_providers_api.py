@@ -1,7 +1,7 @@
 """Provider billing APIs against a real HTTP server on 127.0.0.1 (pytest-httpserver) serving the
-documented shapes (docs/PROVIDER_APIS.md): pagination, a 429 with Retry-After, a 500, a 401, an
-open bucket that changes between pulls, malformed answers; totals exact (summed by hand from
-the pages below), pulls idempotent, keys never written anywhere."""
+documented shapes (docs/PROVIDER_APIS.md): pagination, a 429 with Retry-After, a 500, a 401 and a
+403 for each provider, an open bucket that changes between pulls, malformed answers; totals exact
+(summed by hand from the pages below), pulls idempotent, keys never written anywhere."""
 
 from __future__ import annotations
 
@@ -163,6 +163,22 @@ def test_401_says_which_key_is_needed_and_never_the_key(env: HTTPServer, db: Pat
     assert "Admin API key (sk-ant-admin" in r.output and AKEY not in r.output and len(r.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("status", [401, 403])
+@pytest.mark.parametrize("provider, path, key, hint", [
+    ("anthropic", "/v1/organizations/usage_report/messages", AKEY, "Admin API key (sk-ant-admin"),
+    ("openai", "/v1/organization/usage/completions", OKEY, "OpenAI Admin key"),
+])
+def test_a_refused_key_names_the_key_type_for_each_provider(env: HTTPServer, db: Path, status: int, provider: str, path: str,
+                                                            key: str, hint: str) -> None:
+    env.expect_request(path).respond_with_data('{"error":{"message":"not allowed"}}', status=status)
+    r = CliRunner().invoke(cli, ["--db", str(db), "api", "pull", provider, "--since", "2026-11-01", "--until", "2026-11-02"])
+    assert r.exit_code == 1, r.output
+    line = r.output.strip()
+    assert f"HTTP {status}" in line and hint in line and len(line.splitlines()) == 1
+    assert key not in r.output and "SECRET" not in r.output
+    assert not db.exists() or q(db, "SELECT count(*) FROM api_usage") == [(0,)]
+
+
 @pytest.mark.parametrize("body, why", [
     ("<html>proxy error</html>", "not JSON"),
     ("[1, 2]", "not an object"),
@@ -223,6 +239,8 @@ def test_openai_pull_counts_cached_input_once(env: HTTPServer, db: Path) -> None
     assert q(db, "SELECT sum(input_tokens), sum(cache_read_tokens), sum(output_tokens), sum(requests) FROM api_usage") == [(2_100, 3_000, 710, 13)]
     assert q(db, "SELECT round(sum(amount_usd), 4), min(currency) FROM api_costs") == [(1.5123, "USD")]
     assert q(db, "SELECT service_tier FROM api_usage WHERE model = 'gpt-5'") == [("batch",)]
+    # the completions report has no web searches: unknown (NULL), not a silent zero
+    assert q(db, "SELECT count(*) FROM api_usage WHERE web_search_requests IS NULL") == [(2,)]
 
 
 def test_keys_are_never_written_anywhere(env: HTTPServer, db: Path, isolated: Path, tmp_path: Path) -> None:
@@ -262,7 +280,7 @@ def test_reconcile_sets_api_beside_the_logs(env: HTTPServer, db: Path) -> None:
     # day 2 (open bucket): 100 + 500 against the logs' 200
     assert (rows["2026-11-02"]["api_tokens"], rows["2026-11-02"]["log_tokens"]) == (600, 200)
     r = CliRunner().invoke(cli, ["--db", str(db), "reconcile", "--since", "2026-11-01", "--until", "2026-11-02", "--by", "model"])
-    assert r.exit_code == 0 and "claude-opus-4-6" in r.output and "subscription" in r.output
+    assert r.exit_code == 0 and "claude-opus-4-6" in r.output and "subscription" in r.output and "Priority Tier" in r.output
 
 
 def test_api_tables_are_queryable_and_listed_by_schema(env: HTTPServer, db: Path) -> None:
@@ -311,3 +329,54 @@ def test_claude_code_report_per_day_actor_and_model(env: HTTPServer, db: Path) -
         ("claude-sonnet-4-5-20250929", 100_000, 35_000, 10_000, 5_000, 10.25)]
     pull(db, "anthropic", SINCE, UNTIL)  # again: the days are replaced, not doubled
     assert q(db, "SELECT count(*) FROM api_claude_code") == [(2,)] and q(db, "SELECT count(*) FROM api_claude_code_models") == [(1,)]
+
+
+class _MemoryKeyring:
+    """A keyring backend in memory (the real one would be the user's)."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, user: str) -> str | None:
+        return self.store.get((service, user))
+
+    def set_password(self, service: str, user: str, password: str) -> None:
+        self.store[(service, user)] = password
+
+
+def test_login_saves_the_key_in_the_keyring_and_pull_uses_it(env: HTTPServer, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+
+    ring = _MemoryKeyring()
+    monkeypatch.setattr(keyring, "get_password", ring.get_password)
+    monkeypatch.setattr(keyring, "set_password", ring.set_password)
+    monkeypatch.delenv("ANTHROPIC_ADMIN_KEY")
+    r = CliRunner().invoke(cli, ["--db", str(db), "api", "login", "anthropic"], input=AKEY + "\n")
+    assert r.exit_code == 0, r.output
+    assert ring.store == {("logscan", "anthropic"): AKEY} and AKEY not in r.output  # asked for, never echoed
+    anthropic_server(env)  # asserts the x-api-key header is the saved key
+    r = CliRunner().invoke(cli, ["--db", str(db), "api", "pull", "anthropic", "--since", "2026-11-01", "--until", "2026-11-02"])
+    assert r.exit_code == 0, r.output
+    assert q(db, "SELECT sum(output_tokens) FROM api_usage") == [(2_000 + 20 + 500,)]  # --until is an included day
+
+
+def test_login_without_a_keyring_backend_points_to_the_environment(isolated: Path, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+    import keyring.backends.fail
+
+    monkeypatch.setattr(keyring, "set_password", keyring.backends.fail.Keyring().set_password)
+    r = CliRunner().invoke(cli, ["--db", str(db), "api", "login", "openai"], input=OKEY + "\n")
+    assert r.exit_code == 1
+    assert "Could not save the key in the system keyring" in r.output and "OPENAI_ADMIN_KEY" in r.output
+    assert OKEY not in r.output
+
+
+def test_an_anthropic_cost_in_another_currency_is_kept_without_a_dollar_amount(env: HTTPServer, db: Path) -> None:
+    env.expect_request("/v1/organizations/usage_report/messages").respond_with_json({"data": [], "has_more": False, "next_page": None})
+    env.expect_request("/v1/organizations/cost_report").respond_with_json({"data": [{"starting_at": D1, "ending_at": D2, "results": [
+        {"currency": "USD", "amount": "250", "description": "Claude Sonnet 4.5 Usage - Output Tokens"},
+        {"currency": "EUR", "amount": "99.5", "description": "Claude Sonnet 4.5 Usage - Input Tokens"}]}], "has_more": False, "next_page": None})
+    pull(db, "anthropic", datetime(2026, 11, 1), datetime(2026, 11, 2))
+    assert q(db, "SELECT currency, amount_usd FROM api_costs ORDER BY currency") == [("EUR", None), ("USD", 2.5)]

@@ -52,10 +52,11 @@ def pull(c: Client, since: datetime, until: datetime, pulled_at: datetime, probl
     for i, doc in enumerate(c.pages(COSTS, params)):
         for b, r in _results(doc, COSTS, i, problem):
             try:
-                cur = text(r, "currency") or "USD"
+                cur = (text(r, "currency") or "USD").upper()
+                cents = decimal(r.get("amount"), "amount")
                 costs.append(("anthropic", b[0], b[1], text(r, "description"), None, text(r, "model"), text(r, "cost_type"),
                               text(r, "token_type"), text(r, "workspace_id"), None, text(r, "service_tier"),
-                              float(decimal(r.get("amount"), "amount") / 100), cur, pulled_at))
+                              float(cents / 100) if cur == "USD" else None, cur, pulled_at))
             except BadResult as e:
                 problem(COSTS, i, str(e))
     return usage, costs

@@ -43,4 +43,5 @@ def save_key(provider: str, key: str) -> None:
         keyring.set_password(SERVICE, provider, key)
     except Exception as e:  # noqa: BLE001
         raise ConfigError(f"Could not save the key in the system keyring ({type(e).__name__}). "
-                          f"Set {ENV[provider][0]} in the environment instead (for the service: 'logscan service install' carries it).") from None
+                          f"Set {ENV[provider][0]} in the environment instead (the daemon sees it only in its own environment: "
+                          f"'logscan service install' does not copy keys).") from None

@@ -43,7 +43,7 @@ def pull(c: Client, since: datetime, until: datetime, pulled_at: datetime, probl
                     raise BadResult(f"input_cached_tokens ({cached}) exceeds input_tokens ({inp})")
                 tier = "batch" if r.get("batch") is True else None
                 usage.append(("openai", b[0], b[1], "1d", text(r, "model"), None, text(r, "project_id"), text(r, "api_key_id"), tier, None,
-                              inp - cached, count(r, "output_tokens"), cached, 0, 0, count(r, "num_model_requests"), 0, pulled_at))
+                              inp - cached, count(r, "output_tokens"), cached, 0, 0, count(r, "num_model_requests"), None, pulled_at))
             except BadResult as e:
                 problem(USAGE, i, str(e))
     costs: list[tuple[Any, ...]] = []

@@ -21,7 +21,8 @@ REASONS = """Why the two differ, usually:
 - Claude Code on a Pro/Max subscription is not billed through the API: its
   calls show in the logs only;
 - batch and priority tiers are priced apart from the logs' standard rates
-  (api_usage.service_tier);
+  (api_usage.service_tier), and Anthropic's cost report leaves Priority Tier
+  costs out;
 - the providers' buckets are UTC days, and the last one may still be open;
 - models the logs cannot price (cost NULL): 'logscan prices' lists them."""
 
