@@ -134,6 +134,8 @@ def import_cmd(ctx: click.Context, file: str, cursor_file: Path | None, fmt: str
         return
     if cursor_file is not None:
         raise click.UsageError("one file at a time; for Cursor's CSV: logscan import cursor FILE")
+    if file == "cursor" and not Path(file).is_file():
+        raise click.UsageError("which Cursor export? logscan import cursor usage-events.csv (cursor.com/dashboard, Usage, Export CSV)")
     if not Path(file).is_file():
         raise click.BadParameter(f"{file!r} is not a file", param_hint="FILE")
     file = Path(file)  # type: ignore[assignment]
