@@ -100,7 +100,7 @@ def parse(path: str, data: bytes) -> tuple[list[tuple[Event, float | None, str]]
         raise CursorCsvError(
             f"{path}: not a Cursor usage export logscan knows. Header: {','.join(header)[:300]}. "
             f"Needed: {', '.join(REQUIRED)}; also accepted: {', '.join(OPTIONAL)}"
-            + (f"; missing: {', '.join(missing)}" if missing else "") + (f"; unknown: {', '.join(unknown)}" if unknown else "") + "."
+            + (f"; missing: {', '.join(missing)}" if missing and len(missing) < len(REQUIRED) else "") + (f"; unknown: {', '.join(unknown)}" if unknown else "") + "."
         )
     col = {name: i for i, name in enumerate(header)}
     seen: dict[tuple[Any, ...], int] = {}
