@@ -136,3 +136,15 @@ def test_import_cursor_without_a_file_says_how(db: Path, tmp_path: Path, monkeyp
     assert code == 2 and "logscan import cursor usage-events.csv" in out, out
     code, out = run(db, "import", "cursor", str(tmp_path / "missing.csv"))
     assert code == 2 and "does not exist" in out, out
+
+
+def test_a_nul_byte_or_a_huge_field_is_a_problem_row_not_a_crash(db: Path, tmp_path: Path) -> None:
+    lines = (FIX / "kind_maxmode.csv").read_bytes().splitlines()
+    bad = b'"2026-09-03T08:00:00Z","Usage-based","gpt\x00-5","No","0","1","0","1","2","0.1"'
+    huge = b'"2026-09-03T09:00:00Z","Usage-based","' + b"m" * 200_000 + b'","No","0","1","0","1","2","0.1"'
+    f = tmp_path / "n.csv"
+    f.write_bytes(b"\n".join([lines[0], lines[1], bad, huge, lines[4]]) + b"\n")
+    code, out = run(db, "import", "cursor", str(f))
+    assert code == 0 and "2 new events" in out and "2 rows could not be used" in out, out
+    reasons = [r["reason"] for r in rows(db, "SELECT reason FROM problems ORDER BY \"offset\"")]
+    assert reasons[0].startswith("line 3: Model: not printable") and reasons[1].startswith("line 4: not CSV"), reasons

@@ -132,8 +132,8 @@ def parse(path: str, data: bytes) -> tuple[list[tuple[Event, float | None, str]]
             cost, status = _cost(get("Cost"), kind)
             ts = _ts(get("Date"))
             model = get("Model").strip()
-            if not model:
-                raise ValueError("Model: empty")
+            if not model or not model.isprintable():
+                raise ValueError("Model: empty" if not model else f"Model: not printable: {model!r}"[:200])
         except ValueError as e:
             problems.append(Problem(path=path, offset=line, kind="schema", reason=f"line {line}: {e}"[:300]))
             continue
