@@ -37,6 +37,11 @@ TOTALS = "SELECT count(*) AS n, sum(input_tokens) AS i, sum(output_tokens) AS o,
     ("kind_maxmode.csv", {"n": 4, "i": 4_350, "o": 650, "r": 11_000, "w": 1_200, "c": 0.02}),
     ("no_kind_cost_to_you.csv", {"n": 2, "i": 110, "o": 32, "r": 20, "w": 5, "c": 0.05}),
     ("cloud_agent.csv", {"n": 1, "i": 1_983, "o": 750, "r": 128_736, "w": 0, "c": None}),
+    # team export (User column, CRLF): two users' identical requests are two; input 600+600+1500, output
+    # 900+900+200, cache read 20,000+20,000+3,000, cache write 4,000+4,000; $0.1234 twice, "Free" unknown
+    ("team_user.csv", {"n": 3, "i": 2_700, "o": 2_000, "r": 43_000, "w": 8_000, "c": 0.2468}),
+    # no Total Tokens column: the parts as they are; input 0+70, output 1000+5, cache read 30; $0.002
+    ("no_total.csv", {"n": 2, "i": 70, "o": 1_005, "r": 30, "w": 0, "c": 0.002}),
 ])
 def test_each_header_variant_imports_exactly_and_idempotently(db: Path, name: str, want: dict[str, Any]) -> None:
     code, out = run(db, "import", "cursor", str(FIX / name))
@@ -114,3 +119,32 @@ def test_cursor_is_a_tool_for_filters_and_the_old_import_still_works(db: Path, t
     shutil.rmtree(tmp_path / "nothing", ignore_errors=True)
     code, out = run(other, "import", str(tmp_path / "nothing.csv"))
     assert code == 2 and "is not a file" in out
+
+
+def test_team_exports_keep_no_email_and_free_is_no_known_charge(db: Path) -> None:
+    code, out = run(db, "import", "cursor", str(FIX / "team_user.csv"))
+    assert code == 0 and "3 new events" in out, out
+    dump = json.dumps(rows(db, "SELECT * FROM events")) + json.dumps(rows(db, "SELECT * FROM problems"))
+    assert "@example.com" not in dump and "bc-7f3a" not in dump
+    got = rows(db, "SELECT model, cost_usd, price_status FROM events WHERE model = 'composer-1'")
+    assert got == [{"model": "composer-1", "cost_usd": None, "price_status": "included"}]
+
+
+def test_import_cursor_without_a_file_says_how(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out = run(db, "import", "cursor")
+    assert code == 2 and "logscan import cursor usage-events.csv" in out, out
+    code, out = run(db, "import", "cursor", str(tmp_path / "missing.csv"))
+    assert code == 2 and "does not exist" in out, out
+
+
+def test_a_nul_byte_or_a_huge_field_is_a_problem_row_not_a_crash(db: Path, tmp_path: Path) -> None:
+    lines = (FIX / "kind_maxmode.csv").read_bytes().splitlines()
+    bad = b'"2026-09-03T08:00:00Z","Usage-based","gpt\x00-5","No","0","1","0","1","2","0.1"'
+    huge = b'"2026-09-03T09:00:00Z","Usage-based","' + b"m" * 200_000 + b'","No","0","1","0","1","2","0.1"'
+    f = tmp_path / "n.csv"
+    f.write_bytes(b"\n".join([lines[0], lines[1], bad, huge, lines[4]]) + b"\n")
+    code, out = run(db, "import", "cursor", str(f))
+    assert code == 0 and "2 new events" in out and "2 rows could not be used" in out, out
+    reasons = [r["reason"] for r in rows(db, "SELECT reason FROM problems ORDER BY \"offset\"")]
+    assert reasons[0].startswith("line 3: Model: not printable") and reasons[1].startswith("line 4: not CSV"), reasons

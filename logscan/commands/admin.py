@@ -128,12 +128,16 @@ def import_cmd(ctx: click.Context, file: str, cursor_file: Path | None, fmt: str
         from logscan.ingest.cursor_import import TARGET
 
         res = write_call(db_path(ctx), TARGET, {"path": str(cursor_file.resolve())})
-        say(f"read {res['rows']:,} rows from {cursor_file}: {res['new_events']:,} new events, {res['updated_events']:,} updated"
-            + (f"; {res['included']:,} included in the plan (cost NULL: no charge known)" if res["included"] else "")
-            + (f"; {res['problems']:,} rows could not be used (see 'logscan problems')" if res["problems"] else ""))
+        say(f"read {res['rows']:,} rows from {cursor_file}: {res['new_events']:,} new events, {res['updated_events']:,} updated")
+        if res["included"]:
+            say(f"{res['included']:,} included in the plan: cost NULL (no charge known)")
+        if res["problems"]:
+            say(f"{res['problems']:,} rows could not be used: see 'logscan problems'")
         return
     if cursor_file is not None:
         raise click.UsageError("one file at a time; for Cursor's CSV: logscan import cursor FILE")
+    if file == "cursor" and not Path(file).is_file():
+        raise click.UsageError("which Cursor export? logscan import cursor usage-events.csv (cursor.com/dashboard, Usage, Export CSV)")
     if not Path(file).is_file():
         raise click.BadParameter(f"{file!r} is not a file", param_hint="FILE")
     file = Path(file)  # type: ignore[assignment]

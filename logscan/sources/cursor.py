@@ -2,18 +2,22 @@
 
 Cursor keeps no local log of model calls; its dashboard exports one CSV row per request. Header
 variants seen in public code (docs/CURSOR_CSV.md has where): every one has ``Date``, ``Model``,
-``Input (w/ Cache Write)``, ``Input (w/o Cache Write)``, ``Cache Read``, ``Output Tokens``, ``Total
-Tokens`` and ``Cost``; some add ``Kind``, ``Max Mode``, ``Cloud Agent ID``, ``Automation ID``,
-``Cost to you`` or ``User``. Another header is refused, with the header shown.
+``Input (w/ Cache Write)``, ``Input (w/o Cache Write)``, ``Cache Read``, ``Output Tokens`` and
+``Cost``; most add ``Total Tokens``, and some ``Kind``, ``Max Mode``, ``Cloud Agent ID``, ``Automation
+ID``, ``Cost to you`` or, in team exports, ``User``/``Email``. Another header is refused, with the
+header shown. ``User``/``Email`` and the agent ids are read past, never stored.
 
 **Tokens.** ``Input (w/ Cache Write)`` holds the input tokens written to the cache and ``Input
-(w/o Cache Write)`` the plain input: ``Total = both inputs + Cache Read + Output`` in every
-sample. They become ``cache_write_5m_tokens`` (Cursor does not say the TTL; 5 minutes is the
-providers' default) and ``input_tokens``. A row whose parts do not add up to its total is a
-problem, not a guess. Numbers may be quoted with thousands separators ("1,200").
+(w/o Cache Write)`` the plain input, as two disjoint parts: ``Total = both inputs + Cache Read +
+Output`` in every sample that has the total, and rows with ``w/ = 0 < w/o`` exist, so ``w/`` is not
+"all input including writes" (subtracting ``w/o`` from it would go negative). They become
+``cache_write_5m_tokens`` (Cursor does not say the TTL; 5 minutes is the providers' default) and
+``input_tokens``. A row whose parts do not add up to its total is a problem, not a guess; without
+a ``Total Tokens`` column the parts are taken as they are. Numbers may be quoted with thousands
+separators ("1,200").
 
 **Cost.** ``Cost`` is what Cursor charged (dollars, ``$`` optional): stored as ``cost_usd`` with
-``price_status = 'imported'`` and never repriced. ``Included`` (in a plan) and ``-`` are not a
+``price_status = 'imported'`` and never repriced. ``Included`` (in a plan), ``Free`` and ``-`` are not a
 charge logscan can know: NULL, ``price_status = 'included'``. Kinds "Errored, Not Charged" /
 "Aborted, Not Charged" are calls that processed tokens: counted, with cost 0 when no amount is
 given.
@@ -34,8 +38,8 @@ from logscan.errors import LogscanError
 from logscan.models import Event, Problem, make_id, new_event
 
 TOOL = "cursor"
-REQUIRED = ("Date", "Model", "Input (w/ Cache Write)", "Input (w/o Cache Write)", "Cache Read", "Output Tokens", "Total Tokens", "Cost")
-OPTIONAL = ("Kind", "Max Mode", "Cloud Agent ID", "Automation ID", "Cost to you", "User", "Email")
+REQUIRED = ("Date", "Model", "Input (w/ Cache Write)", "Input (w/o Cache Write)", "Cache Read", "Output Tokens", "Cost")
+OPTIONAL = ("Total Tokens", "Kind", "Max Mode", "Cloud Agent ID", "Automation ID", "Cost to you", "User", "Email")
 NOT_CHARGED = ("not charged",)
 
 
@@ -96,7 +100,7 @@ def parse(path: str, data: bytes) -> tuple[list[tuple[Event, float | None, str]]
         raise CursorCsvError(
             f"{path}: not a Cursor usage export logscan knows. Header: {','.join(header)[:300]}. "
             f"Needed: {', '.join(REQUIRED)}; also accepted: {', '.join(OPTIONAL)}"
-            + (f"; missing: {', '.join(missing)}" if missing else "") + (f"; unknown: {', '.join(unknown)}" if unknown else "") + "."
+            + (f"; missing: {', '.join(missing)}" if missing and len(missing) < len(REQUIRED) else "") + (f"; unknown: {', '.join(unknown)}" if unknown else "") + "."
         )
     col = {name: i for i, name in enumerate(header)}
     seen: dict[tuple[Any, ...], int] = {}
@@ -120,15 +124,16 @@ def parse(path: str, data: bytes) -> tuple[list[tuple[Event, float | None, str]]
             continue
         get = lambda name: row[col[name]] if name in col else ""  # noqa: E731
         try:
-            cw, inp, cr, out, total = (_int(get(c), c) for c in ("Input (w/ Cache Write)", "Input (w/o Cache Write)", "Cache Read", "Output Tokens", "Total Tokens"))
+            cw, inp, cr, out = (_int(get(c), c) for c in ("Input (w/ Cache Write)", "Input (w/o Cache Write)", "Cache Read", "Output Tokens"))
+            total = _int(get("Total Tokens"), "Total Tokens") if "Total Tokens" in col else cw + inp + cr + out
             if cw + inp + cr + out != total:
                 raise ValueError(f"the parts ({cw} + {inp} + {cr} + {out}) do not add up to Total Tokens ({total})")
             kind = get("Kind").strip()
             cost, status = _cost(get("Cost"), kind)
             ts = _ts(get("Date"))
             model = get("Model").strip()
-            if not model:
-                raise ValueError("Model: empty")
+            if not model or not model.isprintable():
+                raise ValueError("Model: empty" if not model else f"Model: not printable: {model!r}"[:200])
         except ValueError as e:
             problems.append(Problem(path=path, offset=line, kind="schema", reason=f"line {line}: {e}"[:300]))
             continue
