@@ -75,6 +75,14 @@ def test_budget_amounts_must_be_positive_and_finite(store: Path, isolated: Path,
     assert code == 0 and "No budgets set" in out, "nothing may be written"
 
 
+@pytest.mark.parametrize("amount", ["-5", "-0.01", "abc"])
+def test_a_negative_amount_without_dashes_is_refused_as_an_amount(store: Path, isolated: Path, amount: str) -> None:
+    code, out = run(store, "budget", "set", "daily", amount)
+    assert code == 2 and "AMOUNT" in out and "positive, finite" in out and "No such option" not in out, out
+    code, out = run(store, "budget", "-f", "json")
+    assert code == 0 and "No budgets set" in out, "nothing may be written"
+
+
 # -- dates --------------------------------------------------------------------------------
 
 

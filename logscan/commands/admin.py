@@ -44,9 +44,29 @@ def budget(ctx: click.Context, zone: str | None, fmt: str, no_headers: bool) -> 
     emit(STANDING_COLUMNS, rows, fmt, no_headers)
 
 
-@budget.command("set")
+class BudgetAmount(click.ParamType):
+    """US dollars: a positive, finite number up to 1e12 (``inf``, ``nan``, 0 and negatives are
+    refused with one message before anything is written)."""
+
+    name = "amount"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        import math
+
+        try:
+            amount = float(value)
+        except (TypeError, ValueError):
+            amount = math.nan
+        if not (math.isfinite(amount) and 0 < amount <= 1e12):
+            self.fail(f"{value!r}: use a positive, finite USD amount such as 20 or 12.50.", param, ctx)
+        return amount
+
+
+# ignore_unknown_options: '-5' reaches AMOUNT (and is refused as negative) instead of
+# reading as an unknown option '-5'.
+@budget.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("period", type=click.Choice(["daily", "weekly", "monthly"]))
-@click.argument("amount", type=click.FloatRange(min=0, min_open=True, max=1e12))
+@click.argument("amount", type=BudgetAmount())
 @click.option("--tool", type=TOOL, help="Only this tool's spending (claude-code, codex, gemini, opencode, cursor; claude, cc, oc); default all tools.")
 @click.option("--exec", "exec_cmd", help="Shell command run when crossed; gets LOGSCAN_BUDGET_* variables.")
 def budget_set(period: str, amount: float, tool: str | None, exec_cmd: str | None) -> None:
@@ -79,7 +99,7 @@ def budget_rm(period: str, tool: str | None) -> None:
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv", "jsonl"]), help="File format [default: from -o's suffix, else parquet].")
-@click.option("--since", help="Only events from this date (YYYY-MM-DD or 7d/2w/1m ago, in --tz).")
+@click.option("--since", help="Only events from this date (YYYY-MM-DD, YYYYMMDD or 7d/2w/1m ago, in --tz).")
 @click.option("--tz", "zone", help="Zone for --since dates [default: the machine's].")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="File to write [default: logscan-export-<host>-<date>.<format>].")
 @click.pass_context
