@@ -107,3 +107,41 @@ def test_the_pool_does_not_spin_while_results_wait(tmp_path: Path, monkeypatch: 
     with Store.open(tmp_path / "a.duckdb") as store:
         s = Ingestor(store, workers=2).run([corpus])
     assert s.files_read >= 30 and len(wakeups) < 10
+
+
+def test_small_files_grouped_per_task_store_what_one_file_per_task_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small files travel to the workers in groups (fewer round-trips); each still gets its own
+    batch, so events, positions and problems are the same as with one file per task."""
+    import logscan.ingest.parallel as par
+
+    corpus = tmp_path / "corpus"
+    generate_claude_corpus(corpus, 1.0, seed=5, session_mb=0.05)
+    shutil.copytree(TRAPS, corpus / "traps")  # files with problems among the grouped ones
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    seen: list[list[int]] = []
+    real_group = par.group_tasks
+    monkeypatch.setattr(par, "group_tasks", lambda tasks: seen.append([len(g) for g in real_group(tasks)]) or real_group(tasks))
+    runs = []
+    for name, file_bytes in (("single.duckdb", -1), ("grouped.duckdb", 1 << 30)):
+        monkeypatch.setattr(par, "GROUP_FILE_BYTES", file_bytes)
+        monkeypatch.setattr(par, "GROUP_FILES", 3)
+        with Store.open(tmp_path / name) as store:
+            s = Ingestor(store, workers=2).run([corpus])
+        runs.append((s.new_events, s.usage_records, s.new_problems, s.files_read, s.files_seen))
+    assert set(seen[0]) == {1} and max(seen[1]) == 3 and sum(seen[0]) == sum(seen[1])
+    assert runs[0] == runs[1] and runs[0][2] > 0
+    assert snapshot(tmp_path / "single.duckdb") == snapshot(tmp_path / "grouped.duckdb")
+
+
+def test_group_tasks_keeps_order_and_sends_big_files_and_databases_alone() -> None:
+    import os
+
+    import logscan.ingest.parallel as par
+
+    def task(path: str, size: int) -> tuple[str, os.stat_result, None]:
+        return (path, os.stat_result((0, 0, 0, 0, 0, 0, size, 0, 0, 0)), None)
+
+    tasks = [task("a.db", 10), *(task(f"s{i}.json", 1000) for i in range(70)), task("big.jsonl", 10 << 20), task("t.json", 5)]
+    groups = par.group_tasks(tasks)
+    assert [t for g in groups for t in g] == tasks
+    assert [len(g) for g in groups] == [1, par.GROUP_FILES, 70 - par.GROUP_FILES, 1, 1]

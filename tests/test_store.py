@@ -222,3 +222,26 @@ def test_staging_splits_large_batches_into_chunks(db: Path) -> None:
         assert s.ingest(Batch(events=rows)).new_events == store.CHUNK_ROWS * 2 + 5
         # the same id twice in one batch: the higher rank wins across chunk boundaries
         assert s.query("SELECT rank FROM events WHERE event_id IN (7, 8) ORDER BY event_id")[1] == [(7,), (10**6,)]
+
+
+def test_batch_event_count_follows_merges_pickling_and_replacement() -> None:
+    """event_count sums the chunks incrementally: it must still see every chunk merged after an
+    earlier call, and a replaced (or pickled and restored) chunk list is counted afresh."""
+    import pickle
+
+    from logscan.ingest.parallel import merge_batch
+
+    b = Batch(events=[row(1, 0, 1)])
+    assert b.event_count == 1
+    for i in range(5):
+        part = Batch(events=[row(10 + i * 3 + k, 0, 1) for k in range(3)])
+        merge_batch(b, pickle.loads(pickle.dumps(part)))  # what a worker's result looks like
+        assert b.event_count == 1 + 3 * (i + 1)
+    assert b.event_count == sum(n for n, _ in b.event_chunks) + len(b.events) == 16
+    restored = pickle.loads(pickle.dumps(b))
+    assert restored.event_count == 16 and not restored.events
+    b.event_chunks = b.event_chunks[:2]  # replaced by a shorter list
+    assert b.event_count == 1 + 6
+    b.event_chunks = [(7, b"x")]  # replaced by a list of the same length as one counted before
+    b.event_chunks.append((2, b"y"))
+    assert b.event_count == 1 + 9

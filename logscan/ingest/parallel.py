@@ -15,7 +15,7 @@ import multiprocessing
 import multiprocessing.pool
 import os
 import signal
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
@@ -135,6 +135,38 @@ def _work(task: tuple[str, os.stat_result, FileState | None]) -> tuple[Batch, An
     return ing.batch, ing.summary
 
 
+def _work_group(group: list[tuple[str, os.stat_result, FileState | None]]) -> list[tuple[Batch, Any]]:
+    """Several small files in one task: each file still gets its own batch and summary (exactly
+    what ``_work`` returns for it), only the round-trips to the parent are shared."""
+    return [_work(task) for task in group]
+
+
+GROUP_FILE_BYTES = 256 * 1024  # files at most this big (to read) are sent to workers in groups
+GROUP_FILES = 64  # of at most this many files
+GROUP_BYTES = 4 * 1024 * 1024  # and this many bytes
+
+
+def group_tasks(tasks: Sequence[tuple[str, os.stat_result, FileState | None]]) -> list[list[tuple[str, os.stat_result, FileState | None]]]:
+    """``tasks`` in the same order, cut into groups: consecutive small files (thousands of
+    OpenCode message files of a few KB each) share a group, up to GROUP_FILES files or
+    GROUP_BYTES bytes; a bigger file or a database is a group of its own, so the big ones still
+    spread over the workers one by one."""
+    groups: list[list[tuple[str, os.stat_result, FileState | None]]] = []
+    size = 0
+    open_group = False
+    for task in tasks:
+        path, st, prev = task
+        n = max(st.st_size - (prev.offset if prev else 0), 0)
+        small = n <= GROUP_FILE_BYTES and not path.endswith(".db")
+        if small and open_group and len(groups[-1]) < GROUP_FILES and size + n <= GROUP_BYTES:
+            groups[-1].append(task)
+            size += n
+            continue
+        groups.append([task])
+        size, open_group = n, small
+    return groups
+
+
 def merge_batch(into: Batch, part: Batch) -> None:
     for f in fields(Batch):
         mine, theirs = getattr(into, f.name), getattr(part, f.name)
@@ -186,11 +218,12 @@ def run_parallel(ing: Any, todo: Sequence[tuple[str, os.stat_result]], workers: 
 def _run_tasks(ing: Any, tasks: list[tuple[str, os.stat_result, FileState | None]], workers: int, left: int, tail: float) -> None:
     checkpointed = False
     with _take_pool(workers, ing.host, type(ing)) as pool:
-        results = pool.imap(_work, tasks, chunksize=1)
-        ready = None  # a result taken early (see below)
+        results = pool.imap(_work_group, group_tasks(tasks), chunksize=1)
+        pending: deque[tuple[Batch, Any]] = deque()  # the results of a group, in task order
         for i, (path, st, prev) in enumerate(tasks):
-            batch, summary = ready if ready is not None else results.next()
-            ready = None
+            if not pending:
+                pending.extend(results.next())
+            batch, summary = pending.popleft()
             merge_batch(ing.batch, batch)
             merge_summary(ing.summary, summary)
             for fs in batch.files.values():
@@ -207,10 +240,12 @@ def _run_tasks(ing: Any, tasks: list[tuple[str, os.stat_result, FileState | None
                 ing.store.checkpoint()
             if i + 1 == len(tasks):
                 break  # the caller's last flush commits the rest
+            if pending:
+                continue  # the next result is already here (see below)
             try:
                 # When the next result is already here, take it before committing: the last
                 # results tend to arrive together, and each commit has a fixed cost.
-                ready = results.next(timeout=0)
+                pending.extend(results.next(timeout=0))
                 continue
             except multiprocessing.TimeoutError:
                 pass

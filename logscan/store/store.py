@@ -122,13 +122,25 @@ class Batch:
 
     @property
     def event_count(self) -> int:
-        return len(self.events) + sum(n for n, _ in self.event_chunks)
+        """Rows in ``events`` and ``event_chunks``. Asked after every file a worker returns, so the
+        chunks' rows are summed incrementally: ``event_chunks`` only grows (merged results are
+        appended), and only the chunks added since the last call are counted (summing them all
+        each time made a backfill quadratic in the chunks per batch)."""
+        chunks = self.event_chunks
+        seen, total = self.__dict__.get("_counted", (0, 0))
+        if seen > len(chunks) or chunks is not self.__dict__.get("_counted_list", chunks):
+            seen, total = 0, 0  # the list was replaced: count it afresh
+        for i in range(seen, len(chunks)):
+            total += chunks[i][0]
+        self.__dict__["_counted"] = (len(chunks), total)
+        self.__dict__["_counted_list"] = chunks
+        return len(self.events) + total
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (a worker process's result), event rows travel encoded as the store stages
         them (``encode_events``): the parent hands them to DuckDB without ever turning them back
         into Python objects."""
-        state = dict(self.__dict__)
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_counted")}
         if self.events:
             state["event_chunks"] = [*self.event_chunks, *encode_events(self.events)]
             state["events"] = []
