@@ -27,6 +27,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MODELS = ("claude-opus-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001")
 
@@ -140,6 +141,20 @@ def _write_session(path: Path, sid: str, cwd: str, budget: int, rng: random.Rand
     path.write_text(data)
     truth.lines += len(out)
     return len(data.encode())
+
+
+def truth_mismatches(con: Any, truth: dict[str, Truth]) -> list[str]:
+    """Per tool, the store's (calls, input, output, cache read, cache write) against the
+    generator's truth, on an open DuckDB connection; one line per tool that differs."""
+    got = {tool: tuple(int(x or 0) for x in row) for tool, *row in con.execute(
+        "SELECT tool, count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_5m_tokens + cache_write_1h_tokens)"
+        " FROM events GROUP BY tool").fetchall()}
+    bad = []
+    for tool, t in truth.items():
+        want = (t.events, t.input, t.output, t.cache_read, t.cache_write)
+        if got.get(tool) != want:
+            bad.append(f"{tool}: got (calls, input, output, cache read, cache write) = {got.get(tool)}, truth {want}")
+    return bad
 
 
 def _add(truth: Truth, model: str, inp: int, out: int, cr: int, cw: int) -> None:

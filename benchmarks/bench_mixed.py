@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench import generate_claude_corpus, generate_codex_corpus, generate_gemini_corpus, generate_opencode_corpus
+from benchmarks.bench import generate_claude_corpus, generate_codex_corpus, generate_gemini_corpus, generate_opencode_corpus, truth_mismatches
 
 SHARES = {"claude-code": 553, "codex": 215, "gemini": 132, "opencode": 118}  # MB in the measured 1 GB home
 ROOTS = {"claude-code": ".claude/projects", "codex": ".codex/sessions", "gemini": ".gemini/tmp", "opencode": ".local/share/opencode/opencode.db"}
@@ -146,16 +146,10 @@ def check(db: Path, truth: dict[str, Any]) -> list[str]:
     import duckdb
 
     con = duckdb.connect(str(db), read_only=True)
-    got = {t: tuple(int(x or 0) for x in row) for t, *row in con.execute(
-        "SELECT tool, count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), "
-        "sum(cache_write_5m_tokens + cache_write_1h_tokens) FROM events GROUP BY tool").fetchall()}
-    con.close()
-    out = []
-    for tool, t in truth.items():
-        want = (t.events, t.input, t.output, t.cache_read, t.cache_write)
-        if got.get(tool) != want:
-            out.append(f"{tool}: {got.get(tool)} != {want}")
-    return out
+    try:
+        return truth_mismatches(con, truth)
+    finally:
+        con.close()
 
 
 if __name__ == "__main__":

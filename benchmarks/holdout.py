@@ -32,7 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.bench import Truth, _add, generate_claude_corpus, generate_codex_corpus, generate_gemini_corpus, generate_opencode_corpus
+from benchmarks.bench import Truth, _add, generate_claude_corpus, generate_codex_corpus, generate_gemini_corpus, generate_opencode_corpus, truth_mismatches
 
 TOOLS = {"claude-code": "claude", "codex": "codex", "gemini": "gemini", "opencode": "opencode"}
 
@@ -138,16 +138,9 @@ def check(home: Path, db: Path, truth: dict[str, Truth], planted: int) -> list[s
     with Store.open(db) as store:
         Ingestor(store).run([home / d for d in ("claude", "codex", "gemini", "opencode")])
     con = duckdb.connect(str(db), read_only=True)
-    got = {tool: tuple(int(x or 0) for x in row) for tool, *row in con.execute(
-        "SELECT tool, count(*), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_5m_tokens + cache_write_1h_tokens)"
-        " FROM events GROUP BY tool").fetchall()}
+    bad = truth_mismatches(con, truth)
     reasons = [r for (r,) in con.execute("SELECT reason FROM problems ORDER BY path").fetchall()]
     con.close()
-    bad = []
-    for tool, t in truth.items():
-        want = (t.events, t.input, t.output, t.cache_read, t.cache_write)
-        if got.get(tool) != want:
-            bad.append(f"{tool}: got (calls, input, output, cache read, cache write) = {got.get(tool)}, truth {want}")
     if len(reasons) != planted:
         bad.append(f"problems: {len(reasons)} found, {planted} planted: {reasons[:10]}")
     return bad
