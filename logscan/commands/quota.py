@@ -133,16 +133,6 @@ def statusline(print_config: bool) -> None:
     sl.main()
 
 
-def _fmt_left(reset: datetime | None, now: datetime) -> str:
-    if reset is None:
-        return ""
-    s = (reset - now).total_seconds()
-    if s <= 0:
-        return "passed"
-    m = int(s // 60)
-    return f"{m // 1440}d {m % 1440 // 60}h" if m >= 1440 else f"{m // 60}h {m % 60:02d}m"
-
-
 @click.group(invoke_without_command=True)
 @click.option("--tool", type=TOOL, help="Only this tool (claude-code or claude, codex, gemini, opencode).")
 @format_option
@@ -159,7 +149,7 @@ def quota(ctx: click.Context, tool: str | None, fmt: str, no_headers: bool) -> N
     ctx.obj["tool"] = tool
     if ctx.invoked_subcommand is not None:
         return
-    from logscan.quota.plan import bars, group
+    from logscan.quota.plan import bars, group, time_left
     from logscan.quota.storage import load_snapshots
 
     now = datetime.now(timezone.utc)
@@ -171,7 +161,7 @@ def quota(ctx: click.Context, tool: str | None, fmt: str, no_headers: bool) -> N
     for b in bars(group(snaps), now):
         rows.append((
             b.key[0], b.key[1], b.key[2], b.used, b.credits, b.captured_at.replace(tzinfo=None), b.resets_at.replace(tzinfo=None) if b.resets_at else None,
-            _fmt_left(b.resets_at, now), round(b.rate_per_h, 2) if b.rate_per_h is not None else None,
+            time_left(b.resets_at, now), round(b.rate_per_h, 2) if b.rate_per_h is not None else None,
             round(b.projected, 1) if b.projected is not None else None, b.hits_at.replace(tzinfo=None) if b.hits_at else None, b.note,
         ))
     emit(["tool", "window", "scope", "used_percent", "credits", "read_at", "resets_at", "resets_in", "pct_per_hour", "now_est", "hits_100_at", "forecast"], rows, fmt, no_headers)

@@ -16,21 +16,19 @@ from zoneinfo import ZoneInfo
 import click
 
 from logscan.reports.cells import money
+from logscan.reports.chart import human
 
 
 def _tokens(n: int | None) -> str:
-    n = int(n or 0)
-    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            return f"{n / size:,.1f}{unit}"
-    return f"{n:,}"
+    return human(int(n or 0))
 
 
 def summary(db: Path, now: datetime | None = None) -> list[str]:
     """The lines bare ``logscan`` prints (no trailing newlines)."""
     from logscan.errors import LogscanError
     from logscan.models import FUTURE_SKEW
-    from logscan.reports.report import blocks_report, machine_zone, parse_bound, resolve_zone
+    from logscan.reports.budget import period_start, utc_midnight
+    from logscan.reports.report import blocks_report, machine_zone, resolve_zone
     from logscan.service.client import NoDaemon, daemon_status, run_query
 
     now = now or datetime.now(timezone.utc)
@@ -46,11 +44,9 @@ def summary(db: Path, now: datetime | None = None) -> list[str]:
                 "Run 'logscan backfill' to read the logs already on this machine, then 'logscan report daily'.",
                 f"daemon: {daemon}"]
     zone = resolve_zone(machine_zone())
-    today = parse_bound("0d", zone, now=now)
     local = now.astimezone(ZoneInfo(zone))
-    week = parse_bound(f"{local.weekday()}d", zone, now=now)
-    month = parse_bound(f"{local.day - 1}d", zone, now=now)
-    start = min(today, week, month)
+    today, week, month = (utc_midnight(period_start(p, now, zone), zone) for p in ("daily", "weekly", "monthly"))
+    start = min(week, month)
     end = now.astimezone(timezone.utc).replace(tzinfo=None) + FUTURE_SKEW
     sql = (
         "SELECT tool, "
@@ -102,7 +98,7 @@ def _since(t: datetime) -> Any:
 
 
 def _bars(db: Path, now: datetime) -> list[str]:
-    from logscan.quota.plan import bars, group
+    from logscan.quota.plan import bars, group, time_left
     from logscan.quota.storage import load_snapshots
 
     snaps = load_snapshots(db, None)
@@ -113,10 +109,8 @@ def _bars(db: Path, now: datetime) -> list[str]:
         if b.used is None:
             continue
         filled = int(round(max(0.0, min(100.0, b.used)) / 5))
-        left = ""
-        if b.resets_at is not None:
-            s = (b.resets_at - now).total_seconds()
-            left = " resets in " + (f"{int(s // 86400)}d {int(s % 86400 // 3600)}h" if s >= 86400 else f"{int(s // 3600)}h {int(s % 3600 // 60):02d}m") if s > 0 else " reset passed"
+        left = time_left(b.resets_at, now)
+        left = " reset passed" if left == "passed" else f" resets in {left}" if left else ""
         if (now - b.captured_at).total_seconds() > 86400:
             left += f" (read {b.captured_at:%Y-%m-%d})"
         name = f"{b.key[0]} {b.key[1]}" + (f" ({b.key[2]})" if b.key[2] else "")

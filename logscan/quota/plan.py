@@ -42,6 +42,17 @@ class Bar:
     note: str = ""
 
 
+def time_left(reset: datetime | None, now: datetime) -> str:
+    """Until a bar resets, as people read it: "2d 5h", "3h 07m"; "passed"; "" without a reset."""
+    if reset is None:
+        return ""
+    s = (reset - now).total_seconds()
+    if s <= 0:
+        return "passed"
+    m = int(s // 60)
+    return f"{m // 1440}d {m % 1440 // 60}h" if m >= 1440 else f"{m // 60}h {m % 60:02d}m"
+
+
 def bars(groups: dict[WindowKey, list[dict[str, Any]]], now: datetime) -> list[Bar]:
     out = []
     for key, snaps in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")):

@@ -123,7 +123,8 @@ def period_start(period: str, now: datetime, zone: str) -> date:
     return today.replace(day=1)
 
 
-def _utc_midnight(d: date, zone: str) -> datetime:
+def utc_midnight(d: date, zone: str) -> datetime:
+    """Local midnight of ``d`` in ``zone``, as a naive UTC datetime (how the store keeps time)."""
     return datetime.combine(d, time(0), ZoneInfo(zone)).astimezone(timezone.utc).replace(tzinfo=None)
 
 
@@ -162,7 +163,7 @@ def standing(query: Any, budgets: list[Budget], zone: str, now: datetime | None 
         start = period_start(b.period, now, zone)
         sql, extra = spent_sql(b)
         latest = now.astimezone(timezone.utc).replace(tzinfo=None) + FUTURE_SKEW
-        _, rows = query(sql, [_utc_midnight(start, zone), latest, *extra])
+        _, rows = query(sql, [utc_midnight(start, zone), latest, *extra])
         spent, unpriced = rows[0]
         _, fired = query(
             "SELECT count(*) FROM budget_alerts WHERE period = ? AND tool = ? AND period_start = ?",
