@@ -133,35 +133,22 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 
 def _db_facts(db: Path) -> dict[str, Any]:
-    from datetime import timedelta
-
     from logscan.errors import LogscanError
-    from logscan.models import FUTURE_SKEW
-    from logscan.store.store import Store, utcnow
+    from logscan.service.health import COUNTS_SQL, counts_of, counts_params
+    from logscan.store.store import Store
 
     try:
         with Store.open(db, read_only=True) as store:
             _, rows = store.query(
-                """SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM events WHERE ts >= ? AND ts <= ?),
-                          (SELECT count(*) FROM problems), (SELECT max(ingested_at) FROM events),
-                          (SELECT count(*) FROM files WHERE missing_since IS NULL),
-                          (SELECT count(*) FROM files WHERE missing_since IS NOT NULL),
-                          (SELECT count(*) FROM events WHERE ts > ?)""",
-                [utcnow() - timedelta(hours=1), utcnow() + FUTURE_SKEW, utcnow() + FUTURE_SKEW],
+                f"""SELECT {COUNTS_SQL}, (SELECT count(*) FROM files WHERE missing_since IS NULL),
+                          (SELECT count(*) FROM files WHERE missing_since IS NOT NULL)""",
+                counts_params(),
                 guard=False,
             )
     except LogscanError as e:
         return {"db_error": str(e)}
-    ev, hour, probs, last, files, missing, future = rows[0]
-    return {
-        "events_total": ev,
-        "events_last_hour": hour,
-        "events_in_future": future,
-        "problems": probs,
-        "last_ingested_at": last.isoformat() + "Z" if last else None,
-        "files_watched": files,
-        "files_missing": missing,
-    }
+    files, missing = rows[0][5:]
+    return {**counts_of(rows[0]), "files_watched": files, "files_missing": missing}
 
 
 def _sync_facts(db: Path) -> dict[str, Any]:

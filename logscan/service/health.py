@@ -16,25 +16,36 @@ def _iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def store_counts(cur: Any) -> dict[str, Any]:
-    """Event and problem counts from the store, on ``cur`` (closed here); {} without a cursor."""
+# The store's counts for status, as five select-list items (``COUNTS_SQL``, parameters from
+# ``counts_params``, the row read by ``counts_of``). With a daemon they are read on its query
+# cursor (``store_counts``); without one 'logscan status' reads them itself, with the file counts.
+COUNTS_SQL = """(SELECT count(*) FROM events), (SELECT count(*) FROM events WHERE ts >= ? AND ts <= ?),
+    (SELECT count(*) FROM problems), (SELECT max(ingested_at) FROM events), (SELECT count(*) FROM events WHERE ts > ?)"""
+
+
+def counts_params() -> list[Any]:
+    """The last hour, up to now + FUTURE_SKEW; later than that is "in the future" (a wrong clock)."""
     from logscan.models import FUTURE_SKEW
     from logscan.store.store import utcnow
 
-    if cur is None:
-        return {}
     now = utcnow()
-    try:
-        row = cur.execute(
-            """SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM events WHERE ts >= ? AND ts <= ?),
-                      (SELECT count(*) FROM problems), (SELECT max(ingested_at) FROM events),
-                      (SELECT count(*) FROM events WHERE ts > ?)""",
-            [now - timedelta(hours=1), now + FUTURE_SKEW, now + FUTURE_SKEW],
-        ).fetchone()
-    finally:
-        cur.close()
+    return [now - timedelta(hours=1), now + FUTURE_SKEW, now + FUTURE_SKEW]
+
+
+def counts_of(row: Any) -> dict[str, Any]:
     return {"events_total": row[0], "events_last_hour": row[1], "problems": row[2],
             "last_ingested_at": row[3].isoformat() + "Z" if row[3] else None, "events_in_future": row[4]}
+
+
+def store_counts(cur: Any) -> dict[str, Any]:
+    """Event and problem counts from the store, on ``cur`` (closed here); {} without a cursor."""
+    if cur is None:
+        return {}
+    try:
+        row = cur.execute(f"SELECT {COUNTS_SQL}", counts_params()).fetchone()
+    finally:
+        cur.close()
+    return counts_of(row)
 
 
 def daemon_status(*, db: Any, sock_path: Any, started_at: float, watcher: Any, writer: Any, cursor: Any) -> dict[str, Any]:
