@@ -25,16 +25,9 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def default_since(db: Path, provider: str, query: Any = None) -> datetime:
+def default_since(provider: str, query: Any = None) -> datetime:
     """The newest stored bucket's start (pulled again: it may have been open), or 30 days back.
-    ``query(sql, params) -> rows``: the daemon's own connection; default: ``run_query``."""
-    if query is None:
-        from logscan.service.client import run_query
-
-        if not db.exists():
-            query = None
-        else:
-            query = lambda sql, p: run_query(db, sql, p)[1]  # noqa: E731
+    ``query(sql, params) -> rows`` reads the store; None: there is no store yet."""
     rows = query("SELECT max(bucket_start) FROM api_usage WHERE provider = ?", [provider]) if query else None
     if rows and rows[0][0] is not None:
         return rows[0][0]  # type: ignore[no-any-return]
@@ -71,13 +64,11 @@ def fetch(provider: str, since: datetime, until: datetime, **client_kw: Any) -> 
 
 def pull(db: Path, provider: str, since: datetime | None = None, until: datetime | None = None, **client_kw: Any) -> dict[str, Any]:
     """Pull one provider into the store (through the daemon's writer when it runs); the counts."""
-    from logscan.service.client import run_write
+    from logscan.service.client import run_query, run_write
     from logscan.store.apistore import TARGET
 
-    if not key_for(provider):
-        raise ConfigError(f"No {provider} admin key: set {' or '.join(ENV[provider])}, or run 'logscan api login {provider}'.")
     until = until or _now()
-    since = since or default_since(db, provider)
+    since = since or default_since(provider, (lambda sql, p: run_query(db, sql, p)[1]) if db.exists() else None)
     args = fetch(provider, since, until, **client_kw)
     res = run_write(db, TARGET, args)
     return {"provider": provider, "since": args["since"], "until": args["until"], **res}
@@ -112,7 +103,7 @@ def periodic_pull(store: Any) -> list[dict[str, Any]] | None:
     out = []
     for provider in names:
         try:
-            since = default_since(Path(), provider, lambda sql, p: store.con.execute(sql, p).fetchall())
+            since = default_since(provider, lambda sql, p: store.con.execute(sql, p).fetchall())
             args = fetch(provider, since, _now(), retries=2, max_wait=5.0, timeout=20.0)
             out.append({"provider": provider, **save_pull(store, **args)})
         except Exception as e:  # noqa: BLE001  (logged; the next period tries again)
