@@ -106,7 +106,6 @@ def parse(path: str, data: bytes) -> tuple[list[tuple[Event, float | None, str]]
     seen: dict[tuple[Any, ...], int] = {}
     events: list[tuple[Event, float | None, str]] = []
     problems: list[Problem] = []
-    line = 1
     while True:
         try:
             row = next(reader)
