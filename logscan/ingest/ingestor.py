@@ -390,7 +390,7 @@ class Ingestor:
                         self._problem(path, chunk[0].pos, "parser-error", f"{type(e).__name__}: {e}"[:300], 0, parser)
                         break
                     self._take(items, parser)
-                    n = sum(len(r.raw) for r in chunk)
+                    n = sum(r.size if hasattr(r, "size") else len(r.raw) for r in chunk)  # an assembled record gives its size
                     s.bytes_read += n
                     done += len(chunk)
                     total = hint.get("rows_total")

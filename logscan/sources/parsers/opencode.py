@@ -65,9 +65,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 
-import orjson
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, Record, make_id, new_event
@@ -102,11 +101,47 @@ def _columns(con: sqlite3.Connection, table: str) -> set[str | None]:
     return {_text(r[1]) for r in con.execute(f"PRAGMA table_info({table})")}
 
 
-def read_db(path: str, state: dict[str, Any]) -> Iterator[Record | Problem]:
+class Assembled(NamedTuple):
+    """One assembled message as the readers hand it to ``parse``: ``obj`` is the record (the
+    shape documented above, the texts still unparsed: ``bytes`` from the database, ``str`` or
+    ``bytes`` from legacy files), ``size`` the bytes of those texts (what the read counts).
+    Built in memory, never encoded to JSON and parsed back."""
+
+    path: str
+    pos: int
+    obj: dict[str, Any]
+    size: int
+
+
+def _assemble(path: str, mid: str | None, t: Any, m: Any, steps: list[dict[str, Any]]) -> Assembled:
+    """The record of message ``mid`` from its row ``m`` (id, session id, created, updated, data,
+    session parent, session directory; None when the row is absent) and its step-finish parts."""
+    rec: dict[str, Any] = {"store": "db", "steps": steps}
+    size = sum(len(s["data"]) for s in steps)
+    if m is None:
+        rec["message"] = {"id": mid}
+    else:
+        rec["message"] = {"id": _text(m[0]), "session_id": _text(m[1]), "time_created": m[2], "time_updated": m[3], "data": m[4]}
+        rec["session"] = {"id": _text(m[1]), "parent_id": _text(m[5]), "directory": _text(m[6])}
+        size += len(m[4]) if isinstance(m[4], bytes | str) else 0
+    return Assembled(path, int(t) if isinstance(t, int) else 0, rec, size)
+
+
+# A step-finish part, told apart by text: instr() is cheap and lets the rare other part that
+# mentions "step-finish" through (``parse`` checks the parsed type); json_extract over every
+# recent part cost a tenth of the read.
+IS_STEP = "instr(data, '\"step-finish\"') > 0"
+
+
+def read_db(path: str, state: dict[str, Any]) -> Iterator[Assembled | Problem]:
     """The messages of ``opencode.db`` touched at or after the watermark, each assembled with its
     session and all its step-finish parts, in ``time_updated`` order (so a watermark taken after
     any prefix of them is safe). One read transaction: one consistent snapshot, WAL included.
-    Sets ``state["rows_total"]`` (the number of records it will yield) once it knows it."""
+    Sets ``state["rows_total"]`` (the number of records it will yield) once it knows it.
+
+    Without a watermark (a first read) every message is touched: the step-finish parts are then
+    read in one pass over the part table, instead of once to find the touched messages and once
+    more, message by message, to fetch their parts (each pass reads every part's text)."""
     watermark = state.get("watermark")
     since = int(watermark) - LOOKBACK_MS if isinstance(watermark, int) else None
     uri = "file:" + quote(Path(path).absolute().as_posix()) + "?mode=ro"
@@ -122,61 +157,60 @@ def read_db(path: str, state: dict[str, Any]) -> Iterator[Record | Problem]:
             )
             return
         session_cols = _columns(con, "session") if "session" in tables else set()
-        # The step-finish test runs on recent rows only; instr() first keeps json out of text parts.
-        is_step = (
-            "instr(data, '\"step-finish\"') > 0 AND "
-            "CASE WHEN json_valid(data) THEN json_extract(data, '$.type') END = 'step-finish'"
-        )
-        cond, args = ("time_updated >= ?", [since, since]) if since is not None else ("1", [])
-        touched = con.execute(
-            f"""SELECT mid, max(t) AS t FROM (
-                  SELECT id AS mid, time_updated AS t FROM message WHERE {cond}
-                  UNION ALL
-                  SELECT message_id, time_updated FROM part WHERE {cond} AND {is_step})
-                GROUP BY mid ORDER BY t, mid""",
-            args,
-        ).fetchall()
-        state["rows_total"] = len(touched)  # for the progress bar: how many records follow
         s_parent = "s.parent_id" if "parent_id" in session_cols else "NULL"
         s_dir = "s.directory" if "directory" in session_cols else "NULL"
         join = "LEFT JOIN session s ON s.id = m.session_id" if session_cols else ""
         if not session_cols:
             s_parent = s_dir = "NULL"
+        msg_sql = f"SELECT m.id, m.session_id, m.time_created, m.time_updated, m.data, {s_parent}, {s_dir} FROM message m {join}"
+        step_sql = "SELECT id, message_id, time_updated, data FROM part WHERE "
+        if since is None:
+            yield from _read_all(con, path, state, msg_sql, step_sql + IS_STEP + " ORDER BY message_id, id")
+            return
+        touched = con.execute(
+            f"""SELECT mid, max(t) AS t FROM (
+                  SELECT id AS mid, time_updated AS t FROM message WHERE time_updated >= ?
+                  UNION ALL
+                  SELECT message_id, time_updated FROM part WHERE time_updated >= ? AND {IS_STEP})
+                GROUP BY mid ORDER BY t, mid""",
+            [since, since],
+        ).fetchall()
+        state["rows_total"] = len(touched)  # for the progress bar: how many records follow
         for i in range(0, len(touched), BATCH_IDS):
             chunk = touched[i : i + BATCH_IDS]
             ids = [_text(r[0]) for r in chunk]  # bound as TEXT: a bytes parameter would be a BLOB
             marks = ",".join("?" * len(ids))
-            msgs = {
-                _text(r[0]): r
-                for r in con.execute(
-                    f"""SELECT m.id, m.session_id, m.time_created, m.time_updated, m.data, {s_parent}, {s_dir}
-                        FROM message m {join} WHERE m.id IN ({marks})""",
-                    ids,
-                )
-            }
-            steps: dict[str | None, list[dict[str, Any]]] = {}
-            for pid, mid, t, data in con.execute(
-                f"SELECT id, message_id, time_updated, data FROM part WHERE message_id IN ({marks}) AND {is_step} ORDER BY message_id, id",
-                ids,
-            ):
-                steps.setdefault(_text(mid), []).append({"id": _text(pid), "time_updated": t, "data": _text(data)})
+            msgs = {_text(r[0]): r for r in con.execute(f"{msg_sql} WHERE m.id IN ({marks})", ids)}
+            steps = _steps_by_message(con.execute(f"{step_sql} message_id IN ({marks}) AND {IS_STEP} ORDER BY message_id, id", ids))
             for mid, (_, t) in zip(ids, chunk, strict=True):
-                m = msgs.get(mid)
-                rec: dict[str, Any] = {"store": "db", "steps": steps.get(mid, [])}
-                if m is None:
-                    rec["message"] = {"id": mid}
-                else:
-                    rec["message"] = {
-                        "id": _text(m[0]),
-                        "session_id": _text(m[1]),
-                        "time_created": m[2],
-                        "time_updated": m[3],
-                        "data": _text(m[4]),
-                    }
-                    rec["session"] = {"id": _text(m[1]), "parent_id": _text(m[5]), "directory": _text(m[6])}
-                yield Record(path, int(t) if isinstance(t, int) else 0, orjson.dumps(rec))
+                yield _assemble(path, mid, t, msgs.get(mid), steps.get(mid, []))
     finally:
         con.close()
+
+
+def _steps_by_message(rows: Iterable[tuple[Any, ...]]) -> dict[str | None, list[dict[str, Any]]]:
+    steps: dict[str | None, list[dict[str, Any]]] = {}
+    for pid, mid, t, data in rows:
+        steps.setdefault(_text(mid), []).append({"id": _text(pid), "time_updated": t, "data": data})
+    return steps
+
+
+def _read_all(con: sqlite3.Connection, path: str, state: dict[str, Any], msg_sql: str, step_sql: str) -> Iterator[Assembled]:
+    """Every message (a first read): one pass over the messages, one over the step parts, then
+    the records in (latest time_updated, id) order, as the watermarked read yields them."""
+    msgs = {_text(r[0]): r for r in con.execute(msg_sql)}
+    steps = _steps_by_message(con.execute(step_sql))
+    latest: dict[str | None, Any] = {mid: r[3] for mid, r in msgs.items()}
+    for mid, parts in steps.items():
+        for p in parts:
+            t = p["time_updated"]
+            old = latest.get(mid)
+            if old is None or (isinstance(t, int) and (not isinstance(old, int) or t > old)):
+                latest[mid] = t
+    order = sorted(latest, key=lambda mid: (latest[mid] if isinstance(latest[mid], int) else 0, mid or ""))
+    state["rows_total"] = len(order)
+    for mid in order:
+        yield _assemble(path, mid, latest[mid], msgs.get(mid), steps.get(mid, []))
 
 
 class _LegacyParts:
@@ -224,9 +258,9 @@ def _legacy_kind(path: str) -> tuple[str, Path] | None:
     return kind, storage
 
 
-def read_legacy(path: str) -> Iterator[Record | Problem]:
+def read_legacy(path: str) -> Iterator[Assembled | Problem]:
     """A legacy ``storage/`` file, as the assembled record of its message: the message file, its
-    session file and every step-finish part file, each as text (parsed, and judged, by ``parse``).
+    session file and every step-finish part file, each as bytes (parsed, and judged, by ``parse``).
     A part that is not a step-finish part, and a session file, yield nothing."""
     found = _legacy_kind(path)
     if found is None:
@@ -242,27 +276,36 @@ def read_legacy(path: str) -> Iterator[Record | Problem]:
         msg_id = p.parent.name
         msg_files = sorted(storage.glob(f"message/*/{msg_id}.json"))
         if not msg_files:
-            rec: dict[str, Any] = {"store": "json", "message": {"id": msg_id}, "steps": []}
-            rec["steps"] = [{"path": path, "data": _text(raw)}]
-            yield Record(path, 0, orjson.dumps(rec))
+            yield Assembled(path, 0, {"store": "json", "message": {"id": msg_id}, "steps": [{"path": path, "data": raw}]}, len(raw))
             return
         msg_path, msg_raw = msg_files[0], msg_files[0].read_bytes()
     else:
         msg_path, msg_raw = p, raw
         msg_id = p.stem
-    rec = {"store": "json", "message": {"path": str(msg_path), "data": _text(msg_raw)}, "steps": []}
+    rec: dict[str, Any] = {"store": "json", "message": {"path": str(msg_path), "data": msg_raw}, "steps": []}
+    size = len(msg_raw)
     session_id = msg_path.parent.name
     for sp in sorted(storage.glob(f"session/*/{session_id}.json"))[:1]:
         try:
-            rec["session"] = {"path": str(sp), "data": _text(sp.read_bytes())}
-        except OSError:
-            pass
-    for step in _LEGACY.steps(storage / "part" / msg_id):
-        try:
-            rec["steps"].append({"path": str(step), "data": _text(step.read_bytes())})
+            data = sp.read_bytes()
         except OSError:
             continue
-    yield Record(path, 0, orjson.dumps(rec))
+        rec["session"] = {"path": str(sp), "data": data}
+        size += len(data)
+    for step in _LEGACY.steps(storage / "part" / msg_id):
+        try:
+            data = step.read_bytes()
+        except OSError:
+            continue
+        rec["steps"].append({"path": str(step), "data": data})
+        size += len(data)
+    yield Assembled(path, 0, rec, size)
+
+
+def _raw(v: Any) -> bytes:
+    """A text of a record as bytes for the JSON parser: bytes as read, or a str (a record given
+    as JSON) encoded back exactly (lone surrogates included)."""
+    return v if isinstance(v, bytes) else str(v).encode("utf-8", "surrogateescape")
 
 
 # -- parsing (pure) ----------------------------------------------------------------------
@@ -326,23 +369,30 @@ class OpenCodeParser:
             return 0.6
         return 0.0
 
-    def read_rows(self, path: str, state: dict[str, Any]) -> Iterator[Record | Problem]:
+    def read_rows(self, path: str, state: dict[str, Any]) -> Iterator[Assembled | Problem]:
         """The reader for the ingest's "sqlite" path: records past the watermark in ``state``
         (the database), or the assembled message of one legacy JSON file."""
         if path.endswith(".json"):
             return read_legacy(path)
         return read_db(path, state)
 
-    def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem]:
+    def parse(self, records: Iterable[Record | Assembled], state: dict[str, Any]) -> Iterator[Event | Problem]:
+        """Events of assembled messages: ``Assembled`` records from the readers, or a ``Record``
+        holding an assembled message as JSON (the same shape)."""
         best: dict[int, Event] = {}
         for rec in records:
-            try:
-                obj = loads(rec.raw)
-            except ValueError as e:
-                yield Problem(path=rec.path, offset=rec.pos, kind="invalid-json", reason=str(e).splitlines()[0][:300], length=len(rec.raw))
-                continue
+            if isinstance(rec, Assembled):
+                obj: Any = rec.obj
+                size = rec.size
+            else:
+                size = len(rec.raw)
+                try:
+                    obj = loads(rec.raw)
+                except ValueError as e:
+                    yield Problem(path=rec.path, offset=rec.pos, kind="invalid-json", reason=str(e).splitlines()[0][:300], length=size)
+                    continue
             if not isinstance(obj, dict) or not isinstance(obj.get("message"), dict):
-                yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason="record is not an assembled OpenCode message", length=len(rec.raw))
+                yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason="record is not an assembled OpenCode message", length=size)
                 continue
             for item in self._message(rec, obj):
                 if isinstance(item, Problem):
@@ -357,14 +407,14 @@ class OpenCodeParser:
                 state["watermark"] = rec.pos
         yield from best.values()
 
-    def _message(self, rec: Record, obj: dict[str, Any]) -> Iterator[Event | Problem]:
+    def _message(self, rec: Record | Assembled, obj: dict[str, Any]) -> Iterator[Event | Problem]:
         m = obj["message"]
         where = m.get("path") or rec.path
         if m.get("data") is None:
             yield Problem(path=rec.path, offset=rec.pos, kind="schema", reason=f"step-finish parts of message {m.get('id')} but no message record")
             return
         try:
-            data = loads(m["data"].encode("utf-8", "surrogateescape"))
+            data = loads(_raw(m["data"]))
         except ValueError as e:
             yield Problem(path=where, offset=rec.pos, kind="invalid-json", reason=str(e).splitlines()[0][:300], length=len(m["data"]))
             return
@@ -382,7 +432,7 @@ class OpenCodeParser:
         for st in obj.get("steps") or []:
             spath = st.get("path") or rec.path
             try:
-                part = loads(str(st.get("data")).encode("utf-8", "surrogateescape"))
+                part = loads(_raw(st.get("data")))
             except ValueError as e:
                 yield Problem(path=spath, offset=rec.pos, kind="invalid-json", reason=str(e).splitlines()[0][:300])
                 continue
@@ -425,7 +475,7 @@ class OpenCodeParser:
         yield ev
 
     def _event(
-        self, rec: Record, obj: dict[str, Any], data: dict[str, Any], counted: tuple[int, ...], n_steps: int, latest: int,
+        self, rec: Record | Assembled, obj: dict[str, Any], data: dict[str, Any], counted: tuple[int, ...], n_steps: int, latest: int,
         part_id: str | None = None, part_time: int | None = None,
     ) -> Event:
         m = obj["message"]
@@ -477,7 +527,7 @@ class OpenCodeParser:
         if "data" not in s:
             return {"parent_id": _str(s.get("parent_id")), "directory": _str(s.get("directory"))}
         try:
-            d = loads(str(s["data"]).encode("utf-8", "surrogateescape"))
+            d = loads(_raw(s["data"]))
         except ValueError:
             return {}  # a session file holds no usage: a bad one only loses the project and subagent flag
         if not isinstance(d, dict):
