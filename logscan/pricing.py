@@ -142,6 +142,14 @@ def _override_path() -> Path:
     return Path(os.environ.get("LOGSCAN_PRICES", config_dir() / "prices.toml"))
 
 
+def load_price_data() -> None:
+    """Import genai-prices and build its bundled snapshot (cached by genai-prices for the life
+    of the process): what the first price lookup would otherwise do."""
+    from genai_prices.data_snapshot import get_snapshot
+
+    get_snapshot()
+
+
 class Pricer:
     """Prices usage. Build one per ingest run (it caches lookups)."""
 
@@ -177,9 +185,7 @@ class Pricer:
 
     def warm(self) -> None:
         """Load the price data now; otherwise the first lookup does."""
-        from genai_prices.data_snapshot import get_snapshot
-
-        get_snapshot()
+        load_price_data()
 
     # -- lookup ---------------------------------------------------------------------------
     def _resolve(self, provider: str | None, model: str) -> tuple[str | None, str]:
