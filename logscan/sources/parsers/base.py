@@ -121,6 +121,37 @@ def top_level_type(raw: bytes, within: int = 512) -> bytes | None:
     return raw[t + 8 : end] if end > 0 else None
 
 
+def typed_lines(
+    path: str, base: int, data: bytes, *, skip: frozenset[bytes] = frozenset(), keep_only: bytes | None = None, within: int = 512
+) -> list[Record] | None:
+    """The complete lines of ``data`` a parser must look at, with their offsets, without copying
+    (or splitting off) the others: a line is left out when its top-level ``type`` (as
+    ``top_level_type`` sees it, within its first ``within`` bytes) is in ``skip``, or is visible
+    and is not ``keep_only``; a line whose type does not show is always handed on. Returns None
+    when a line is not shaped like a JSON object (``{`` ... ``}``): the caller then reads the
+    block line by line, so that each malformed line is reported. The bytes after the last
+    newline are not a complete line and are not handed on."""
+    out: list[Record] = []
+    find, append = data.find, out.append
+    pos = 0
+    while True:
+        end = find(b"\n", pos)
+        if end < 0:
+            return out
+        if end == pos or data[pos] != 0x7B or data[end - 1] != 0x7D:  # "{" ... "}"
+            return None
+        t = find(_TYPE_KEY, pos, end if end - pos < within else pos + within)
+        if t > pos and data[t - 1] in b",{" and find(b"{", pos + 1, t) < 0:
+            q = find(b'"', t + 8, t + 72)
+            if q > 0:
+                kind = data[t + 8 : q]
+                if (kind != keep_only) if keep_only is not None else (kind in skip):
+                    pos = end + 1
+                    continue
+        append(Record(path, base + pos, data[pos:end]))
+        pos = end + 1
+
+
 def looks_like_json_object(raw: bytes) -> bool:
     """A cheap shape check for lines we do not otherwise parse (most of a transcript's bytes)."""
     return raw[:1] == b"{" and raw.rstrip()[-1:] == b"}"

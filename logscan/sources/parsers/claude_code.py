@@ -22,7 +22,7 @@ from orjson import loads as _loads
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, validate_event
-from logscan.sources.parsers.base import as_int, load_object, loads, render_validation, schema_problem
+from logscan.sources.parsers.base import as_int, load_object, loads, render_validation, schema_problem, typed_lines
 from logscan.sources.reader import records
 from logscan.paths import home, xdg_config_home
 from logscan.pricing import infer_provider
@@ -262,8 +262,6 @@ def _limit_snapshots(rec: Record) -> list[QuotaSnapshot]:
     return claude_limit_snapshots(obj, rec.path, rec.pos) if isinstance(obj, dict) and _is_limit_notice(obj) else []
 
 
-_TYPE_KEY = b'"type":"'
-_ASSISTANT = b'assistant"'
 TYPE_SNIFF = 4096  # where in a line the top-level "type" key is looked for
 
 
@@ -272,26 +270,9 @@ def _billable_lines(path: str, base: int, data: bytes) -> list[Record] | None:
     line is not shaped like a JSON object (then the caller parses every line, to report it).
 
     A line is skipped unparsed when its top-level ``type`` is visible in its first bytes and is
-    not "assistant" (user lines with tool results, progress echoes: most of the bytes); ``parse``
-    then skips the other lines that have no '"usage"' key, still without parsing them. The
-    "type" key is known to be top-level when it directly follows the line's opening "{" or a ","
-    with no other "{" before it: a key can only be nested inside another object, and a '"'
-    inside a string is always escaped. Claude Code writes the type before the message on user
-    and progress lines and after it on assistant lines, where the first '"type":"' is the nested
-    message type: those lines are handed on.
+    not "assistant" (user lines with tool results, progress echoes: most of the bytes; see
+    ``base.typed_lines``). Claude Code writes the type before the message on user and progress
+    lines and after it on assistant lines, where the first '"type":"' is the nested message
+    type: those lines are handed on.
     """
-    out: list[Record] = []
-    find, append = data.find, out.append
-    pos = 0
-    while True:
-        end = find(b"\n", pos)
-        if end < 0:
-            return out  # bytes after the last newline are not a complete line
-        if data[pos] != 0x7B or data[end - 1] != 0x7D:  # "{" ... "}"
-            return None
-        t = find(_TYPE_KEY, pos, end if end - pos < TYPE_SNIFF else pos + TYPE_SNIFF)
-        if t > pos and data[t - 1] in b",{" and find(b"{", pos + 1, t) < 0 and data[t + 8 : t + 18] != _ASSISTANT:
-            pos = end + 1  # a top-level type other than "assistant": never a billed call
-            continue
-        append(Record(path, base + pos, data[pos:end]))  # parse() looks for '"usage"' in it
-        pos = end + 1
+    return typed_lines(path, base, data, keep_only=b"assistant", within=TYPE_SNIFF)

@@ -67,7 +67,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, new_event
-from logscan.sources.parsers.base import as_int, load_object, render_validation, schema_problem, top_level_type
+from logscan.sources.parsers.base import as_int, load_object, render_validation, schema_problem, top_level_type, typed_lines
+from logscan.sources.reader import records
 from logscan.paths import home
 from logscan.pricing import infer_provider
 from logscan.quota.ratelimits import codex_rate_limits
@@ -75,6 +76,7 @@ from logscan.quota.ratelimits import codex_rate_limits
 RANK_TOP = 1000  # rank of a row from a thread with no parent; each fork level subtracts 1
 UNKNOWN_MODEL = "unknown"  # a token_count before any model is known: priced as unknown_model
 # Only these lines are parsed; every other line is shape-checked (most bytes are response items).
+_RESPONSE_ITEM = frozenset({b"response_item"})
 _INTERESTING = (b'"token_count"', b'"turn_context"', b'"session_meta"', b'"cli_version"', b'"thread.started"')
 _UUID_AT_END = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\.jsonl(?:\.zst)?$")
 _COMPONENTS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
@@ -132,14 +134,30 @@ class CodexParser:
         return 0.0
 
     # -- parsing ------------------------------------------------------------------------
+    def parse_block(self, path: str, base: int, data: bytes, state: dict[str, Any]) -> Iterator[Event | Problem | QuotaSnapshot]:
+        """Parse a block of complete lines (what the ingest reads at once). Most bytes are
+        response items (tool outputs): when every line is shaped like an object, those whose
+        top-level type says so are left out without being split off or copied
+        (``base.typed_lines``); otherwise every line goes through ``parse``, which reports the
+        malformed ones."""
+        lines = typed_lines(path, base, data, skip=_RESPONSE_ITEM, within=256)
+        if lines is None:
+            return self.parse(records(path, base, data), state)
+        return self._parse(lines, state)
+
     def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem | QuotaSnapshot]:
+        return self._parse(records, state, sniff=True)
+
+    def _parse(self, records: Iterable[Record], state: dict[str, Any], sniff: bool = False) -> Iterator[Event | Problem | QuotaSnapshot]:
+        """``sniff``: response items are still among the records (not left out by
+        ``parse_block``) and are told apart here, by the same top-level type."""
         for rec in records:
             raw = rec.raw
             # Most bytes are response items (tool outputs): their top-level type, read from the
             # line's first bytes, says so without searching the whole line for the markers. A
             # '"type":"' directly after the opening "{" or a "," with no "{" before it is a
             # top-level key (a quote inside a string is escaped), as in the Claude fast path.
-            wanted = top_level_type(raw, 256) != b"response_item" and any(k in raw for k in _INTERESTING)
+            wanted = (not sniff or top_level_type(raw, 256) != b"response_item") and any(k in raw for k in _INTERESTING)
             obj = load_object(rec, wanted)
             if not isinstance(obj, dict):
                 if obj is not None:

@@ -56,7 +56,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError
 
 from logscan.models import Event, Problem, Record, make_id, new_event
-from logscan.sources.parsers.base import as_int, bad_json, load_object, loads, render_validation, schema_problem, top_level_type
+from logscan.sources.parsers.base import as_int, bad_json, load_object, loads, render_validation, schema_problem, top_level_type, typed_lines
+from logscan.sources.reader import records
 from logscan.paths import home
 from logscan.pricing import infer_provider
 
@@ -227,17 +228,32 @@ class GeminiParser(_Base):
             return 0.6
         return 0.0
 
+    def parse_block(self, path: str, base: int, data: bytes, state: dict[str, Any]) -> Iterator[Event | Problem]:
+        """Parse a block of complete lines. When every line is shaped like an object, user (and
+        info/error/warning) lines are left out without being split off or copied
+        (``base.typed_lines``); otherwise every line goes through ``parse``, which checks the
+        shape of each."""
+        lines = typed_lines(path, base, data, skip=_NOT_BILLED)
+        if lines is None:
+            return self.parse(records(path, base, data), state)
+        return self._parse(lines, state, sniffed=True)
+
     def parse(self, records: Iterable[Record], state: dict[str, Any]) -> Iterator[Event | Problem]:
+        return self._parse(records, state, sniffed=False)
+
+    def _parse(self, records: Iterable[Record], state: dict[str, Any], sniffed: bool) -> Iterator[Event | Problem]:
+        """``sniffed``: the unbilled lines were left out already (``parse_block``); every
+        record is parsed."""
         # state: sid/kind from the metadata line, project from initial_state, and "writes":
         # how many times each gemini message id has been written so far in this file.
         writes: dict[str, int] = state.setdefault("writes", {})
         best: dict[int, Event] = {}
         for rec in records:
-            if not rec.raw.strip():
+            if not sniffed and not rec.raw.strip():
                 continue
             # A user (or info/error) line is most of a chat's bytes and never billed: when its
             # top-level type says so, only its shape is checked.
-            obj = load_object(rec, top_level_type(rec.raw) not in _NOT_BILLED)
+            obj = load_object(rec, sniffed or top_level_type(rec.raw) not in _NOT_BILLED)
             if obj is None:
                 continue
             if not isinstance(obj, dict):
