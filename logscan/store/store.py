@@ -45,6 +45,7 @@ _STAGE_EVENTS = (
     + ")'}})) "
     + _ONE_PER_ID
 )
+_STAGING_SOURCES = {"_stg_events": "events", "_stg_problems": "problems", "_stg_files": "files", "_stg_snapshots": "quota_snapshots"}
 FILE_COLUMNS = [
     "path",
     "tool",
@@ -472,11 +473,12 @@ class Store:
         rows were staged."""
         con = self.con
         if self._staging is None:  # once per connection (temporary tables live as long as it)
-            for t, src in (("_stg_events", "events"), ("_stg_problems", "problems"), ("_stg_files", "files"), ("_stg_snapshots", "quota_snapshots")):
+            for t, src in _STAGING_SOURCES.items():
                 con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {t} AS SELECT * FROM {src} LIMIT 0")
             self._staging = set()
-        for t in self._staging:  # what an earlier batch (or a failed one) left
-            con.execute(f"DELETE FROM {t}")
+        for t in self._staging:  # what an earlier batch (or a failed one) left: replaced, not
+            # emptied (a DELETE keeps the deleted rows' memory until the connection closes)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {t} AS SELECT * FROM {_STAGING_SOURCES[t]} LIMIT 0")
         # Marked before they are filled, so that rows of a batch that fails are cleared next time.
         self._staging = {t for t, rows in (("_stg_events", batch.events or batch.event_chunks), ("_stg_problems", batch.problems),
                                           ("_stg_files", batch.files), ("_stg_snapshots", batch.snapshots)) if rows}
