@@ -72,6 +72,49 @@ def test_prestarted_workers_are_used_and_store_the_same(tmp_path: Path, monkeypa
     assert par._PRESTARTED is None
 
 
+def test_first_read_started_before_the_store_opens_stores_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no store yet the workers get the files before the store is created; their results
+    are taken only when the plan is exactly that work. A file that changed in between (so the
+    plan differs) drops the early results unmerged: nothing is counted twice."""
+    import logscan.ingest.parallel as par
+    from logscan.ingest.ingestor import discover
+
+    corpus = tmp_path / "corpus"
+    truth = generate_claude_corpus(corpus, 1.0, seed=5, session_mb=0.2)
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    with Store.open(tmp_path / "serial.duckdb") as store:
+        serial = Ingestor(store, workers=1, host="h1").run([corpus])
+    expected = snapshot(tmp_path / "serial.duckdb")
+    made: list[int] = []
+    real_new_pool = par._new_pool
+    monkeypatch.setattr(par, "_new_pool", lambda w, h, f: made.append(w) or real_new_pool(w, h, f))
+
+    found = discover([corpus])
+    par.prestart(2, "h1", Ingestor, [f for _, files in found for f in files])
+    with Store.open(tmp_path / "early.duckdb") as store:
+        ing = Ingestor(store, workers=2, host="h1")
+        todo, _ = ing.plan([corpus], found)
+        s = ing.run_planned(todo)
+    assert made == [2] and par._PRESTARTED is None  # the early results were taken: no new pool
+    assert s.new_events == truth.events and sum(s.by_tool.values()) == truth.events  # counted from when the work began
+    assert (s.usage_records, s.files_read, s.bytes_read) == (serial.usage_records, serial.files_read, serial.bytes_read)
+    assert snapshot(tmp_path / "early.duckdb") == expected
+
+    # A file grew between the early start and the plan: the early work is dropped, redone.
+    found = discover([corpus])
+    par.prestart(2, "h1", Ingestor, [f for _, files in found for f in files])
+    victim = next(p for _, files in found for p, _ in files)
+    with open(victim, "ab") as f:
+        f.write(b"\n")
+    with Store.open(tmp_path / "late.duckdb") as store:
+        ing = Ingestor(store, workers=2, host="h1")
+        todo, _ = ing.plan([corpus])  # a new walk: the grown file's stat differs
+        s = ing.run_planned(todo)
+    assert made == [2, 2, 2] and par._PRESTARTED is None  # the early pool was replaced
+    assert s.new_events == truth.events and (s.usage_records, s.files_read) == (serial.usage_records, serial.files_read)  # once each
+    assert snapshot(tmp_path / "late.duckdb")[0] == expected[0]
+
+
 def test_likely_parallel_counts_only_files_newer_than_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
@@ -145,3 +188,30 @@ def test_group_tasks_keeps_order_and_sends_big_files_and_databases_alone() -> No
     groups = par.group_tasks(tasks)
     assert [t for g in groups for t in g] == tasks
     assert [len(g) for g in groups] == [1, par.GROUP_FILES, 70 - par.GROUP_FILES, 1, 1]
+
+
+def test_cli_first_backfill_starts_the_workers_early_and_counts_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``logscan backfill`` into a store that does not exist yet hands the files to the workers
+    before the store is created; the summary and the store are those of an ordinary run."""
+    import logscan.ingest.parallel as par
+    from click.testing import CliRunner
+
+    from logscan.cli import cli
+
+    corpus = tmp_path / "corpus"
+    truth = generate_claude_corpus(corpus, 1.0, seed=9, session_mb=0.2)
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest_mod, "default_workers", lambda: 2)
+    early: list[int] = []
+    real_prestart = par.prestart
+    monkeypatch.setattr(par, "prestart", lambda w, h, f, first=None: early.append(len(first or ())) or real_prestart(w, h, f, first))
+    db = tmp_path / "new.duckdb"
+    r = CliRunner().invoke(cli, ["--db", str(db), "backfill", "--json", str(corpus)])
+    assert r.exit_code == 0, r.output
+    assert early and early[0] > 1  # every file was handed over before the store existed
+    import json
+
+    out = json.loads(r.output)
+    assert out["new_events"] == truth.events and out["by_tool"] == {"claude-code": truth.events}
+    r = CliRunner().invoke(cli, ["--db", str(db), "backfill", "--json", str(corpus)])  # the store exists now
+    assert json.loads(r.output)["new_events"] == 0 and early[1:] in ([], [0])

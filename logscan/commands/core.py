@@ -48,7 +48,10 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
         if likely_parallel(found, db, workers):
             from logscan.ingest.parallel import prestart
 
-            prestart(workers, host, Ingestor)  # the workers load while the store opens
+            # The workers load while the store opens; with no store yet nothing has been read,
+            # so they are given the files at once and parse while the store is created.
+            first = not db.exists() and not Path(f"{db}.wal").exists()
+            prestart(workers, host, Ingestor, [f for _, files in found for f in files] if first else None)
         ing = None
         try:
             with Store.open(db) as store:

@@ -21,7 +21,7 @@ from dataclasses import fields
 from typing import Any
 
 from logscan.ingest.plan import Summary, planned_bytes, same_file
-from logscan.store.store import Batch, FileState
+from logscan.store.store import Batch, FileState, utcnow
 
 _WORKER: Any = None
 FLUSH_EVENTS = 8192  # while workers parse, the parent commits every this many events
@@ -102,24 +102,60 @@ def _new_pool(workers: int, host: str, factory: Any) -> Any:
         gc.unfreeze()
 
 
-def prestart(workers: int, host: str, factory: Any) -> None:
+def prestart(workers: int, host: str, factory: Any, first_read: Sequence[tuple[str, os.stat_result]] | None = None) -> None:
     """Start the worker processes ahead of ``run_parallel``, so that they load the parsers and the
     price data while the caller opens the store (``logscan backfill`` does this for a first,
     large ingest). ``factory`` is the ingestor class the workers instantiate (``Ingestor``: passed in,
-    so that this module does not import the one that drives it). An unused pool is terminated at exit."""
+    so that this module does not import the one that drives it). An unused pool is terminated at exit.
+
+    ``first_read``: when there is no store yet, nothing has been read and the work is known
+    before the store opens: the files (as ``discover`` found them) are handed to the workers at
+    once, so they parse while the store is created. ``run_parallel`` takes those results only if
+    the tasks it computes are exactly these (same files, same stat, nothing read before);
+    otherwise they are dropped unmerged and the files are parsed again."""
     global _PRESTARTED
     if _PRESTARTED is None:
-        _PRESTARTED = (_new_pool(workers, host, factory), workers, host, factory)
+        pool = _new_pool(workers, host, factory)
+        early = None
+        if first_read is not None:
+            tasks = ordered_tasks([(path, st, None) for path, st in first_read])
+            started = utcnow()  # before any task can be taken
+            early = (_task_keys(tasks), pool.imap(_work_group, group_tasks(tasks), chunksize=1), started)
+        _PRESTARTED = (pool, workers, host, factory, early)
 
 
-def _take_pool(workers: int, host: str, factory: Any) -> Any:
+def _task_keys(tasks: Sequence[tuple[str, os.stat_result, FileState | None]]) -> list[tuple[Any, ...]]:
+    """What makes two task lists the same work: each file, its identity as stat saw it, and
+    where reading starts."""
+    return [(p, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, prev is None) for p, st, prev in tasks]
+
+
+def _take_pool(ing: Any, workers: int, tasks: Sequence[tuple[str, os.stat_result, FileState | None]]) -> tuple[Any, Any]:
+    """A pool for ``tasks`` and the iterator of their results: the prestarted pool's, when it
+    already runs exactly these tasks (the run then started when they did: ``ing``'s start time
+    moves back, so that "events by tool" counts what they ingested); else new results (from the
+    prestarted pool when it fits)."""
+    host, factory = ing.host, type(ing)
     global _PRESTARTED
     pre, _PRESTARTED = _PRESTARTED, None
+    pool = None
     if pre is not None:
-        if pre[1:] == (workers, host, factory):
-            return pre[0]
-        pre[0].terminate()
-    return _new_pool(workers, host, factory)
+        if pre[1:4] == (workers, host, factory):
+            pool = pre[0]
+            early = pre[4]
+            if early is not None:
+                if early[0] == _task_keys(tasks):
+                    ing._started = min(ing._started, early[2])
+                    return pool, early[1]
+                # Other work than was started early: its results are never merged. The pool is
+                # replaced, so that no worker is still busy with the early tasks.
+                pool.terminate()
+                pool = None
+        else:
+            pre[0].terminate()
+    if pool is None:
+        pool = _new_pool(workers, host, factory)
+    return pool, pool.imap(_work_group, group_tasks(tasks), chunksize=1)
 
 
 @atexit.register
@@ -128,6 +164,13 @@ def _drop_prestarted() -> None:
     if _PRESTARTED is not None:
         _PRESTARTED[0].terminate()
         _PRESTARTED = None
+
+
+def ordered_tasks(tasks: list[tuple[str, os.stat_result, FileState | None]]) -> list[tuple[str, os.stat_result, FileState | None]]:
+    """The order tasks are run in. A database (OpenCode's) is one task that cannot be split and
+    takes as long as hundreds of log files: started last, it would run alone on one core at the
+    end. Databases go first (stable: the rest keep the planned order, the same on every run)."""
+    return sorted(tasks, key=lambda t: not t[0].endswith(".db"))
 
 
 def _work(task: tuple[str, os.stat_result, FileState | None]) -> tuple[Batch, Any]:
@@ -203,10 +246,7 @@ def run_parallel(ing: Any, todo: Sequence[tuple[str, os.stat_result]], workers: 
         tasks.append((path, st, prev))
     if not tasks:
         return
-    # A database (OpenCode's) is one task that cannot be split and takes as long as hundreds of
-    # log files: started last, it would run alone on one core at the end. Databases go first
-    # (stable: the rest keep the planned order, the order is the same on every run).
-    tasks.sort(key=lambda t: not t[0].endswith(".db"))
+    tasks = ordered_tasks(tasks)
     # Commit as results come in, so the parent's commits overlap the workers' parsing. Near the
     # end (the last TAIL_SHARE of the bytes) it checkpoints the store once and then commits in
     # smaller batches, so that little is left to do after the last file is parsed.
@@ -223,8 +263,8 @@ def run_parallel(ing: Any, todo: Sequence[tuple[str, os.stat_result]], workers: 
 
 def _run_tasks(ing: Any, tasks: list[tuple[str, os.stat_result, FileState | None]], workers: int, left: int, tail: float) -> None:
     checkpointed = False
-    with _take_pool(workers, ing.host, type(ing)) as pool:
-        results = pool.imap(_work_group, group_tasks(tasks), chunksize=1)
+    pool, results = _take_pool(ing, workers, tasks)
+    with pool:
         pending: deque[tuple[Batch, Any]] = deque()  # the results of a group, in task order
         for i, (path, st, prev) in enumerate(tasks):
             if not pending:
