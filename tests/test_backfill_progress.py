@@ -13,7 +13,8 @@ from test_parser_opencode import FIX as OC_FIX
 from test_parser_opencode import build_db
 
 from logscan.cli import cli
-from logscan.ingest.ingestor import Ingestor, discover
+from logscan.ingest.ingestor import Ingestor
+from logscan.ingest.discovery import discover
 from logscan.store.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"

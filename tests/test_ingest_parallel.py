@@ -77,7 +77,7 @@ def test_first_read_started_before_the_store_opens_stores_the_same(tmp_path: Pat
     are taken only when the plan is exactly that work. A file that changed in between (so the
     plan differs) drops the early results unmerged: nothing is counted twice."""
     import logscan.ingest.parallel as par
-    from logscan.ingest.ingestor import discover
+    from logscan.ingest.discovery import discover
 
     corpus = tmp_path / "corpus"
     truth = generate_claude_corpus(corpus, 1.0, seed=5, session_mb=0.2)
@@ -118,7 +118,8 @@ def test_first_read_started_before_the_store_opens_stores_the_same(tmp_path: Pat
 def test_likely_parallel_counts_only_files_newer_than_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    from logscan.ingest.ingestor import discover, likely_parallel
+    from logscan.ingest.ingestor import likely_parallel
+    from logscan.ingest.discovery import discover
 
     corpus = tmp_path / "corpus"
     generate_claude_corpus(corpus, 0.5, seed=4, session_mb=0.1)

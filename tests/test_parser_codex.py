@@ -25,7 +25,8 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logscan.ingest.ingestor import Ingestor, default_roots
+from logscan.ingest.ingestor import Ingestor
+from logscan.sources.locations import default_roots
 from logscan.models import Event, Problem, Record
 from logscan.sources.parsers import PARSERS, parser_for
 from logscan.sources.parsers.codex import CodexParser

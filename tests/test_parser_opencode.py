@@ -21,7 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 from logscan.cli import cli
-from logscan.ingest.ingestor import Ingestor, Summary, default_roots
+from logscan.ingest.ingestor import Ingestor, Summary
+from logscan.sources.locations import default_roots
 from logscan.models import Event, Problem, Record, make_id
 from logscan.sources.parsers import get_parser, parser_for
 from logscan.sources.parsers.opencode import LOOKBACK_MS, OpenCodeParser

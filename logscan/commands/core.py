@@ -30,9 +30,12 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
     logscan backfill ~/.claude
     logscan backfill ~/old-laptop/.claude/projects --json
     """
-    from logscan.ingest.ingestor import Ingestor, default_roots, default_workers, discover, likely_parallel
-    from logscan.store.store import Store
+    import time
 
+    from logscan.ingest.discovery import discover
+    from logscan.sources.locations import default_roots
+
+    t0 = time.perf_counter()
     roots = [p.expanduser() for p in paths] if paths else default_roots()
     missing = [r for r in roots if not r.exists()]
     if paths and missing:
@@ -41,31 +44,18 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
     # While the daemon runs it holds the only read-write connection: it does the reading.
     summary = _backfill_via_daemon(db, roots)
     if summary is None:
-        import socket
+        from logscan.ingest import unchanged
 
         found = discover(roots)
-        workers, host = default_workers(), socket.gethostname()
-        if likely_parallel(found, db, workers):
-            from logscan.ingest.parallel import prestart
+        # Nothing changed since the last backfill (see logscan.ingest.unchanged): answered from
+        # the walk alone, without opening the store or importing the parsers.
+        counts = unchanged.check(db, roots, found)
+        if counts is not None:
+            from logscan.ingest.plan import Summary
 
-            # The workers load while the store opens; with no store yet nothing has been read,
-            # so they are given the files at once and parse while the store is created.
-            first = not db.exists() and not Path(f"{db}.wal").exists()
-            prestart(workers, host, Ingestor, [f for _, files in found for f in files] if first else None)
-        ing = None
-        try:
-            with Store.open(db) as store:
-                ing = Ingestor(store, workers=workers, host=host)  # the same host: the prestarted pool is used
-                todo, new_bytes = ing.plan(roots, found)
-                show = not quiet and not as_json and sys.stderr.isatty()
-                summary = _run_planned(ing, todo, new_bytes, show)
-                if summary.new_events or summary.updated_events:
-                    # what the daemon runs after its commits: statusline cache, budgets, retention
-                    from logscan.ingest.hooks import after_flush
-
-                    after_flush(store)
-        except KeyboardInterrupt:
-            _stopped(ing)
+            summary = Summary(**counts, seconds=time.perf_counter() - t0)
+        else:
+            summary = _backfill_here(db, roots, found, quiet, as_json)
     if as_json:
         import orjson
 
@@ -114,6 +104,41 @@ def backfill(ctx: click.Context, paths: tuple[Path, ...], quiet: bool, as_json: 
         click.echo(f"read {summary.bytes_read / 1e6:,.1f} MB in {summary.seconds:.2f} s ({summary.mb_per_s:,.0f} MB/s) into {db}")
     if strict and summary.new_problems:
         ctx.exit(ExitCode.INPUT_PROBLEMS)
+
+
+def _backfill_here(db: Path, roots: list[Path], found: Any, quiet: bool, as_json: bool) -> Any:
+    """The backfill in this process (no daemon runs): plan, read, commit; then the no-change
+    sidecar for the next run."""
+    import socket
+
+    from logscan.ingest import unchanged
+    from logscan.ingest.ingestor import Ingestor, default_workers, likely_parallel
+    from logscan.store.store import Store
+
+    workers, host = default_workers(), socket.gethostname()
+    if likely_parallel(found, db, workers):
+        from logscan.ingest.parallel import prestart
+
+        # The workers load while the store opens; with no store yet nothing has been read,
+        # so they are given the files at once and parse while the store is created.
+        first = not db.exists() and not Path(f"{db}.wal").exists()
+        prestart(workers, host, Ingestor, [f for _, files in found for f in files] if first else None)
+    ing = None
+    try:
+        with Store.open(db) as store:
+            ing = Ingestor(store, workers=workers, host=host)  # the same host: the prestarted pool is used
+            todo, new_bytes = ing.plan(roots, found)
+            show = not quiet and not as_json and sys.stderr.isatty()
+            summary = _run_planned(ing, todo, new_bytes, show)
+            if summary.new_events or summary.updated_events:
+                # what the daemon runs after its commits: statusline cache, budgets, retention
+                from logscan.ingest.hooks import after_flush
+
+                after_flush(store)
+    except KeyboardInterrupt:
+        _stopped(ing)
+    unchanged.save(db, roots, found, ing.states, summary)
+    return summary
 
 
 def _run_planned(ing: Any, todo: Any, new_bytes: int, show: bool) -> Any:

@@ -8,9 +8,12 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from logscan.sources.parsers import PARSERS
-from logscan.store.store import FileState
+from logscan.sources.locations import SQLITE_TOOLS
+
+if TYPE_CHECKING:  # a type only: the no-change check imports this module without the store
+    from logscan.store.store import FileState
 
 
 @dataclass
@@ -46,8 +49,7 @@ def identity(path: str, st: os.stat_result, tool: str | None) -> tuple[int, int,
     in WAL mode (reader "sqlite") takes writes in its ``-wal``, not in itself: the -wal's size and
     mtime are folded in, so a commit there triggers a read."""
     size, mtime = st.st_size, st.st_mtime_ns
-    parser = PARSERS.get(tool) if tool else None
-    if parser is not None and parser.reader == "sqlite":
+    if tool in SQLITE_TOOLS:
         try:
             wal = os.stat(path + "-wal")
         except OSError:
@@ -65,7 +67,7 @@ def planned_bytes(prev: FileState | None, path: str, st: os.stat_result) -> int:
     a share like any log; the ingest reports exactly this share per file, whatever it reads."""
     tool = prev.tool if prev is not None else None
     if tool is None and path.endswith(".db"):
-        tool = next((name for name, p in PARSERS.items() if p.reader == "sqlite"), None)
+        tool = next(iter(sorted(SQLITE_TOOLS)), None)
     size = identity(path, st, tool)[2]
     if prev is None or prev.inode != st.st_ino or st.st_size < prev.offset:
         return size

@@ -148,7 +148,7 @@ class Daemon:
         from logscan.store.store import Store
 
         if not self.explicit_roots:
-            from logscan.ingest.ingestor import default_roots
+            from logscan.sources.locations import default_roots
 
             self.roots[:] = default_roots()  # the watcher and the writer share this list
         self.server.check_socket_free()

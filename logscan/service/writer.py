@@ -334,7 +334,7 @@ class Writer:
 
     def _scan_dir(self, d: str) -> None:
         """A directory appeared, moved or vanished: read what is in it and notice what is gone."""
-        from logscan.ingest.ingestor import walk
+        from logscan.ingest.discovery import walk
         from logscan.sources.parsers import candidates
 
         prefix = d.rstrip("/") + "/"

@@ -7,6 +7,7 @@ Detection works like pygments: filename globs narrow the candidates, a content s
 from __future__ import annotations
 
 from logscan.errors import UnknownParser
+from logscan.sources.locations import EXTENSIONS
 from logscan.sources.parsers.base import Parser, matches
 from logscan.sources.parsers.claude_code import ClaudeCodeParser
 from logscan.sources.parsers.codex import CodexParser
@@ -27,8 +28,7 @@ def candidates(path: str) -> list[Parser]:
     """Parsers whose reader can open this file at all (by extension)."""
     out = []
     for p in PARSERS.values():
-        exts = getattr(p, "extensions", None) or {"jsonl": (".jsonl",), "json": (".json",), "sqlite": (".db",)}[p.reader]
-        if path.endswith(tuple(exts)):
+        if path.endswith(EXTENSIONS[p.name]):
             out.append(p)
     return out
 

@@ -12,7 +12,6 @@ has a non-sidechain entry under another request id.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -24,33 +23,18 @@ from pydantic import ValidationError
 from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, validate_event
 from logscan.sources.parsers.base import as_int, load_object, loads, render_validation, schema_problem, typed_lines
 from logscan.sources.reader import records
-from logscan.paths import home, xdg_config_home
+from logscan.sources.locations import EXTENSIONS, claude_roots
 from logscan.pricing import infer_provider
 from logscan.quota.ratelimits import claude_limit_snapshots
 
 SIDECHAIN_RANK = 1 << 50  # a non-sidechain copy outranks any token total
 
 
-def claude_roots() -> list[Path]:
-    """``$CLAUDE_CONFIG_DIR`` (a comma-separated list is accepted) or ``~/.claude``, plus the
-    ``~/.config/claude`` location Claude Code v1.0.30 briefly used."""
-    env = os.environ.get("CLAUDE_CONFIG_DIR", "").strip()
-    roots = [Path(p.strip()).expanduser() for p in env.split(",") if p.strip()] if env else []
-    if not roots:
-        roots = [home() / ".claude"]
-    roots.append(xdg_config_home() / "claude")
-    out: list[Path] = []
-    for r in roots:
-        p = r / "projects"
-        if p not in out:
-            out.append(p)
-    return out
-
-
 class ClaudeCodeParser:
     name: ClassVar[str] = "claude-code"
     version: ClassVar[int] = 1
     reader: ClassVar[Literal["jsonl"]] = "jsonl"
+    extensions: ClassVar[tuple[str, ...]] = EXTENSIONS["claude-code"]
     patterns: ClassVar[tuple[str, ...]] = ("*/projects/*.jsonl",)
 
     def default_roots(self) -> list[Path]:

@@ -58,7 +58,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -69,7 +68,7 @@ from pydantic import ValidationError
 from logscan.models import Event, Problem, QuotaSnapshot, Record, make_id, new_event
 from logscan.sources.parsers.base import as_int, load_object, render_validation, schema_problem, top_level_type, typed_lines
 from logscan.sources.reader import records
-from logscan.paths import home
+from logscan.sources.locations import EXTENSIONS, codex_roots
 from logscan.pricing import infer_provider
 from logscan.quota.ratelimits import codex_rate_limits
 
@@ -81,13 +80,6 @@ _INTERESTING = (b'"token_count"', b'"turn_context"', b'"session_meta"', b'"cli_v
 _UUID_AT_END = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\.jsonl(?:\.zst)?$")
 _COMPONENTS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
 EXEC_JSON_TYPES = frozenset({"thread.started", "turn.started", "turn.completed", "turn.failed", "item.started", "item.updated", "item.completed"})
-
-
-def codex_homes() -> list[Path]:
-    """``$CODEX_HOME`` (a comma-separated list is accepted, for several homes) or ``~/.codex``."""
-    env = os.environ.get("CODEX_HOME", "").strip()
-    homes = [Path(p.strip()).expanduser() for p in env.split(",") if p.strip()] if env else []
-    return homes or [home() / ".codex"]
 
 
 def _str(v: Any) -> str | None:
@@ -110,7 +102,7 @@ class CodexParser:
     name: ClassVar[str] = "codex"
     version: ClassVar[int] = 1
     reader: ClassVar[Literal["jsonl"]] = "jsonl"
-    extensions: ClassVar[tuple[str, ...]] = (".jsonl", ".jsonl.zst")
+    extensions: ClassVar[tuple[str, ...]] = EXTENSIONS["codex"]
     patterns: ClassVar[tuple[str, ...]] = (
         "*/sessions/*.jsonl",
         "*/sessions/*.jsonl.zst",
@@ -119,7 +111,7 @@ class CodexParser:
     )
 
     def default_roots(self) -> list[Path]:
-        return [h / sub for h in codex_homes() for sub in ("sessions", "archived_sessions")]
+        return codex_roots()
 
     def sniff(self, head: bytes) -> float:
         first = head[:2000]

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -58,21 +57,11 @@ from pydantic import ValidationError
 from logscan.models import Event, Problem, Record, make_id, new_event
 from logscan.sources.parsers.base import as_int, bad_json, load_object, loads, render_validation, schema_problem, top_level_type, typed_lines
 from logscan.sources.reader import records
-from logscan.paths import home
+from logscan.sources.locations import EXTENSIONS, gemini_roots
 from logscan.pricing import infer_provider
 
 TOOL = "gemini"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-def gemini_home() -> Path:
-    """``$GEMINI_CLI_HOME/.gemini`` (the variable replaces the home directory) or ``~/.gemini``."""
-    env = os.environ.get("GEMINI_CLI_HOME", "").strip()
-    return (Path(env).expanduser() if env else home()) / ".gemini"
-
-
-def gemini_roots() -> list[Path]:
-    return [gemini_home() / "tmp"]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -218,6 +207,7 @@ class GeminiParser(_Base):
 
     name: ClassVar[str] = "gemini"
     reader: ClassVar[Literal["jsonl"]] = "jsonl"
+    extensions: ClassVar[tuple[str, ...]] = EXTENSIONS["gemini"]
     patterns: ClassVar[tuple[str, ...]] = ("*/tmp/*/chats/*.jsonl",)
 
     def sniff(self, head: bytes) -> float:
@@ -305,6 +295,7 @@ class GeminiLegacyParser(_Base):
 
     name: ClassVar[str] = "gemini-legacy"
     reader: ClassVar[Literal["json"]] = "json"
+    extensions: ClassVar[tuple[str, ...]] = EXTENSIONS["gemini-legacy"]
     patterns: ClassVar[tuple[str, ...]] = ("*/tmp/*/chats/session-*.json",)
 
     def sniff(self, head: bytes) -> float:

@@ -71,7 +71,7 @@ from pydantic import ValidationError
 
 from logscan.models import Event, Problem, Record, make_id, new_event
 from logscan.sources.parsers.base import as_int, loads, render_validation
-from logscan.paths import xdg_data_home
+from logscan.sources.locations import EXTENSIONS, opencode_roots
 from logscan.pricing import infer_provider, pricing_provider
 
 LOOKBACK_MS = 60_000
@@ -80,10 +80,6 @@ MAX_STEPS = (1 << (62 - TIME_BITS)) - 1
 BATCH_IDS = 500  # messages assembled per query
 SQLITE_HEADER = b"SQLite format 3\x00"
 STEP_FINISH = b'"step-finish"'
-
-
-def opencode_root() -> Path:
-    return xdg_data_home() / "opencode"
 
 
 # -- reading (the only I/O of this module) -------------------------------------------------
@@ -344,7 +340,7 @@ class OpenCodeParser:
     name: ClassVar[str] = "opencode"
     version: ClassVar[int] = 1
     reader: ClassVar[Literal["sqlite"]] = "sqlite"
-    extensions: ClassVar[tuple[str, ...]] = (".db", ".json")
+    extensions: ClassVar[tuple[str, ...]] = EXTENSIONS["opencode"]
     patterns: ClassVar[tuple[str, ...]] = (
         "*/opencode.db",
         "*/opencode-*.db",
@@ -354,10 +350,7 @@ class OpenCodeParser:
     )
 
     def default_roots(self) -> list[Path]:
-        base = opencode_root()
-        # Not the whole data directory: it also holds git snapshots (many files) and auth.json.
-        dbs = [base / "opencode.db", *sorted(base.glob("opencode-*.db"))] if base.is_dir() else [base / "opencode.db"]
-        return [*dbs, base / "storage"]
+        return opencode_roots()
 
     def sniff(self, head: bytes) -> float:
         if head.startswith(SQLITE_HEADER):
