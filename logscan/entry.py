@@ -1,6 +1,7 @@
 """The ``logscan`` console script. ``logscan statusline`` runs on every Claude Code redraw and
 must start in well under 50 ms, so it is dispatched here before click (or anything heavier) is
-imported; every other command goes to the click group."""
+imported; so is a report the running daemon can render (``logscan.service.thin``). Every other
+command goes to the click group."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ def main() -> None:
         from logscan.quota.statusline import main as statusline
 
         sys.exit(statusline())
+    if "report" in sys.argv[1:4]:
+        # A read-only report is rendered by the running daemon when there is one (service.thin).
+        from logscan.service.thin import render
+
+        code = render(sys.argv[1:])
+        if code is not None:
+            _exit(code)
     from logscan.cli import cli
 
     try:

@@ -39,6 +39,7 @@ def daemon(
     """
     import logging
 
+    from logscan.commands.render import render_for_client
     from logscan.service.daemon import Daemon
     from logscan.service.logs import setup_logging
 
@@ -49,6 +50,7 @@ def daemon(
     d = Daemon(
         db_path(ctx), list(roots) if roots else None, sock=sock, poll=poll, poll_interval=poll_interval, debounce=debounce,
         reconcile_interval=reconcile_interval, query_timeout=query_timeout, batch_events=batch_events,
+        render=render_for_client,
     )
     try:
         code = d.run()

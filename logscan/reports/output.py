@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 import orjson
 
+from logscan.context import TERMINAL
 from logscan.reports.cells import clean, fit, is_money, is_plain_int, money, number, shorten
 
 FORMATS = ("table", "csv", "json", "ndjson")
@@ -104,7 +105,10 @@ def write_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, 
 
 def terminal_width(out: TextIO) -> int | None:
     """The width to fit: $COLUMNS when set, else the terminal's when ``out`` is one; None (no
-    limit) for a pipe or a file, where nothing wraps."""
+    limit) for a pipe or a file, where nothing wraps. Rendered for a client: the client's."""
+    client = TERMINAL.get()
+    if client is not None:
+        return client.width
     env = os.environ.get("COLUMNS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)
@@ -117,7 +121,11 @@ def terminal_width(out: TextIO) -> int | None:
 
 
 def use_color(out: TextIO) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org). Rendered for a
+    client: as the client decided."""
+    client = TERMINAL.get()
+    if client is not None:
+        return client.color
     if os.environ.get("NO_COLOR"):
         return False
     try:

@@ -54,8 +54,12 @@ class ReportError(LogscanError):
 
 
 def machine_zone() -> str:
-    """The machine's zone name: $TZ when set, else /etc/localtime's target, else UTC."""
-    tz = os.environ.get("TZ", "").strip().lstrip(":")
+    """The machine's zone name: $TZ when set, else /etc/localtime's target, else UTC. Rendered
+    for a client: the client's $TZ, else the machine's files (not this process's $TZ)."""
+    from logscan.context import CLIENT_TZ
+
+    client = CLIENT_TZ.get()
+    tz = (os.environ.get("TZ", "") if client is None else client).strip().lstrip(":")
     if tz:
         return tz
     try:

@@ -10,8 +10,8 @@ writer's lock is held). Either way, statements that would modify anything are re
 allow-listed ``"module:function"`` to the daemon (see ``logscan.service.daemon``), or, when no daemon
 runs, opens the store read-write itself and calls the same function.
 
-This module stays light on the socket path: it imports only ``socket`` and ``json`` there, never
-duckdb, pydantic or watchdog.
+This module stays light on the socket path: it imports only ``socket`` and ``json`` there (the
+value codec, ``protocol``, when a reply carries values), never duckdb, pydantic or watchdog.
 
 Wire protocol (one JSON object per line, each way; values that JSON cannot carry are tagged,
 see ``encode_value``)::
@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from logscan.service.protocol import decode_value, encode_value
 
 DEFAULT_QUERY_TIMEOUT = 300.0
 CONNECT_TIMEOUT = 1.0
@@ -103,6 +102,8 @@ def daemon_query(
     db: Path, sql: str, params: Sequence[Any] | None = None, *, timeout: float = DEFAULT_QUERY_TIMEOUT
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run read-only SQL in the daemon; ``NoDaemon`` when it does not serve this database."""
+    from logscan.service.protocol import encode_value
+
     msg: dict[str, Any] = {
         "op": "query",
         "db": _db_key(db),
@@ -115,6 +116,13 @@ def daemon_query(
     reply = request(msg, timeout=timeout + 5)
     if reply.get("error") == "wrong-db":
         raise NoDaemon(reply.get("message", "the daemon serves another database"))
+    return query_result(reply)
+
+
+def query_result(reply: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """(columns, rows) of a query reply, or the error it carries raised."""
+    from logscan.service.protocol import decode_value
+
     if not reply.get("ok"):
         _raise_for(reply)
     return list(reply["columns"]), [tuple(decode_value(x) for x in r) for r in reply["rows"]]
@@ -135,6 +143,8 @@ def daemon_status(db: Path | None = None, *, timeout: float = 5.0) -> dict[str, 
 
 def daemon_write(db: Path, op: str, payload: dict[str, Any], *, timeout: float = 3600.0) -> Any:
     """Ask the daemon to run a write (``backfill`` or an allow-listed ``call``); return its result."""
+    from logscan.service.protocol import decode_value
+
     reply = request({"op": op, "db": _db_key(db), **payload}, timeout=timeout)
     if reply.get("error") == "wrong-db":
         raise NoDaemon(reply.get("message", "the daemon serves another database"))
@@ -145,8 +155,14 @@ def daemon_write(db: Path, op: str, payload: dict[str, Any], *, timeout: float =
 
 # -- what commands call --------------------------------------------------------------------
 def run_query(db: Path, sql: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Columns and rows of read-only SQL: through the daemon when it runs, else read-only on disk."""
+    """Columns and rows of read-only SQL: through the daemon when it runs, else read-only on disk.
+    Inside the daemon (a report rendered for a thin client) on the daemon's own query connection."""
+    from logscan.context import LOCAL_QUERY
     from logscan.errors import DatabaseBusy
+
+    local = LOCAL_QUERY.get()
+    if local is not None:
+        return local(sql, params)
 
     deadline = time.monotonic() + 5.0
     while True:
@@ -175,6 +191,8 @@ def run_write(db: Path, target: str, args: dict[str, Any] | None = None) -> Any:
 
 def run_write_via(db: Path, target: str, args: dict[str, Any] | None = None) -> tuple[Any, str]:
     """``run_write``, also saying where the write ran: "daemon" or "direct"."""
+    from logscan.service.protocol import encode_value
+
     args = args or {}
     try:
         return daemon_write(db, "call", {"target": target, "args": {k: encode_value(v) for k, v in args.items()}}), "daemon"

@@ -52,6 +52,7 @@ class Daemon:
         batch_events: int = 20_000,
         flush_every: float = 1.0,
         lock_wait: float = 30.0,
+        render: Any = None,
     ) -> None:
         from logscan.paths import socket_path
 
@@ -68,6 +69,7 @@ class Daemon:
         self.pending = Pending(self.wake)
         self.watcher = Watcher(self.roots, self.pending, poll=poll, poll_interval=poll_interval)
         self.server = QueryServer(self.db, self.sock_path, writer=None, status=self.status, query_timeout=query_timeout)
+        self.server.render = render  # reports for thin clients (see QueryServer.render)
         self.writer: Any = None
         self.store: Any = None
         self._threads: list[threading.Thread] = []

@@ -10,6 +10,9 @@ Operations::
         cursor of the daemon's locked-down instance (no file access), and interrupted (``cursor.interrupt()``) after the timeout.
     {"op": "backfill", "paths": ["/dir", ...]}       -> {"ok": true, "result": {summary}}
     {"op": "call", "target": "module:function", "args": {...}} -> {"ok": true, "result": ...}
+    {"op": "render", "argv": ["report", "daily", ...], ...} -> {"ok": true, "stdout": ..., "stderr": ..., "code": 0}
+        a read-only report rendered for a thin client (``logscan.service.thin``), when the daemon
+        was given a renderer; its SQL runs as ``query`` does.
 
 Every request may carry ``"db"`` (the absolute database path); a daemon serving another file
 answers ``{"ok": false, "error": "wrong-db"}`` and the client falls back to opening its own.
@@ -88,6 +91,9 @@ class QueryServer:
         self.status = status
         self.query_timeout = query_timeout
         self.qcon: Any = None
+        # renders a served report for a thin client (logscan.commands.render.render_for_client,
+        # given by the daemon command: this layer does not import the commands); None: not offered
+        self.render: Callable[..., dict[str, Any]] | None = None
         self._qlock = threading.Lock()
         self.server: _Server | None = None
         self._sock_ino: int | None = None
@@ -192,6 +198,8 @@ class QueryServer:
             return {"ok": True, "status": self.status()}
         if op == "query":
             return self._query(req)
+        if op == "render" and self.render is not None:
+            return self.render(req, str(self.db), self._local_query)
         if op == "backfill":
             paths = [str(p) for p in req.get("paths") or []]
             return self.writer.submit(lambda: self.writer.job_backfill(paths), float(req.get("timeout") or 3600))
@@ -206,6 +214,13 @@ class QueryServer:
             args = {str(k): decode_value(v) for k, v in (req.get("args") or {}).items()}
             return self.writer.submit(lambda: self.writer.job_call(target, args), float(req.get("timeout") or 3600))
         return {"ok": False, "error": "bad-request", "message": f"Unknown op {op!r}; expected ping, status, query, backfill or call."}
+
+    def _local_query(self, sql: str, params: Any, tz: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """A render's read-only SQL, run exactly as a ``query`` request from the client would be."""
+        from logscan.service.client import query_result
+        from logscan.service.protocol import encode_value
+
+        return query_result(self._query({"sql": sql, "params": [encode_value(p) for p in params or []], "tz": tz}))
 
     def _query(self, req: dict[str, Any]) -> dict[str, Any]:
         import duckdb

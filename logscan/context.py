@@ -1,0 +1,31 @@
+"""What a command run on a client's behalf must take from that client rather than from the
+process it runs in: the daemon renders ``logscan report ...`` for a thin client
+(``logscan.service.thin``), in a thread of its own, with the client's terminal, time zone and
+the daemon's own query connection. Context variables are per thread, so concurrent renders and
+the daemon's other threads never see each other's values; outside a render they are unset and
+everything reads the process's own environment as usual."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """The client's stdout: the width to fit (None: a pipe or file, no limit), whether it is a
+    terminal, and whether to use colour (a terminal without NO_COLOR)."""
+
+    width: int | None
+    isatty: bool
+    color: bool
+
+
+TERMINAL: ContextVar[Terminal | None] = ContextVar("logscan_terminal", default=None)
+# The client's $TZ ("" when it has none: then the machine's zone from /etc/localtime, never the
+# daemon's own $TZ); None outside a render.
+CLIENT_TZ: ContextVar[str | None] = ContextVar("logscan_client_tz", default=None)
+# Where read-only SQL goes during a render: the daemon's query connection (sql, params) -> (columns, rows).
+LOCAL_QUERY: ContextVar[Callable[[str, Any], tuple[list[str], list[tuple[Any, ...]]]] | None] = ContextVar("logscan_local_query", default=None)

@@ -1,0 +1,110 @@
+"""The thin client: ``logscan report daily|weekly|...`` answered by the running daemon, which
+renders the report itself (it has DuckDB, the store and every module loaded) and sends back the
+text, so this process imports neither click, nor DuckDB, nor the report code. ``entry.main``
+calls ``render`` before anything heavy is imported.
+
+Only read-only report commands are sent (``SERVED``; never ``report html``, which writes a file),
+and the daemon checks the same list. The request carries what the output depends on in this
+process: the database (as ``--db`` or ``$LOGSCAN_DB`` name it, resolved), the command's
+arguments, the terminal (the width to fit, whether stdout is a terminal, colour: as
+``reports.output`` would decide here) and ``$TZ``. Whenever the daemon cannot answer (none
+runs, another database, an insecure socket, an older daemon, any error), ``render`` returns None
+and the command runs here as usual: the answer is the same either way.
+
+    -> {"op": "render", "db": "/abs/db", "argv": ["report", "daily", ...], "width": 80 | null,
+        "isatty": true, "color": true, "tz": "Europe/Paris" | ""}
+    <- {"ok": true, "stdout": "...", "stderr": "...", "code": 0}
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+SERVED = frozenset({"daily", "weekly", "monthly", "session", "project", "model", "tool", "blocks"})
+MAX_ARGS = 256
+MAX_ARG = 4096
+
+
+def command(argv: list[str]) -> tuple[str | None, list[str]] | None:
+    """(the --db value or None, the command's own arguments) when ``argv`` is a served report,
+    else None. Only ``--db`` may come before the command; help is left to click."""
+    db: str | None = None
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        a = argv[i]
+        if a == "--db" and i + 1 < len(argv):
+            db, i = argv[i + 1], i + 2
+        elif a.startswith("--db="):
+            db, i = a[len("--db="):], i + 1
+        else:
+            return None
+    rest = argv[i:]
+    if len(rest) < 2 or rest[0] != "report" or rest[1] not in SERVED or len(rest) > MAX_ARGS:
+        return None
+    if any(a in ("--help", "-h") or len(a) > MAX_ARG for a in rest):
+        return None
+    return db, rest
+
+
+def _terminal() -> tuple[int | None, bool, bool]:
+    """(width, isatty, color) of this process's stdout, decided as ``reports.output`` does."""
+    try:
+        tty = bool(sys.stdout.isatty())
+    except (AttributeError, ValueError, OSError):
+        tty = False
+    env = os.environ.get("COLUMNS", "")
+    width: int | None = None
+    if env.isdigit() and int(env) > 0:
+        width = int(env)
+    elif tty:
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    return width, tty, tty and not os.environ.get("NO_COLOR")
+
+
+def render(argv: list[str]) -> int | None:
+    """Print what the daemon rendered for ``argv`` and return the exit code, or None when this
+    process must run the command itself."""
+    found = command(argv)
+    if found is None or os.environ.get("LOGSCAN_DEBUG"):
+        return None
+    db, rest = found
+    if db is None:
+        db = os.environ.get("LOGSCAN_DB") or None
+    from pathlib import Path
+
+    if db is None:
+        from logscan.paths import default_db_path
+
+        path = default_db_path()
+    else:
+        path = Path(db)
+    try:
+        key = str(path.expanduser().resolve())
+    except (OSError, RuntimeError, ValueError):
+        return None
+    width, tty, color = _terminal()
+    from logscan.service.client import NoDaemon, request
+
+    msg: dict[str, Any] = {"op": "render", "db": key, "argv": rest, "width": width, "isatty": tty, "color": color,
+                           "tz": os.environ.get("TZ", "")}
+    try:
+        reply = request(msg)
+    except NoDaemon:
+        return None
+    except Exception:  # noqa: BLE001  (a daemon that closed without answering, a bad reply: run it here)
+        return None
+    out, err, code = reply.get("stdout"), reply.get("stderr"), reply.get("code")
+    if not reply.get("ok") or not isinstance(out, str) or not isinstance(err, str) or not isinstance(code, int):
+        return None
+    try:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    except BrokenPipeError:  # logscan report daily | head: nothing more to say
+        pass
+    if err:
+        sys.stderr.write(err)
+    return code
