@@ -16,11 +16,15 @@ def main() -> None:
         from logscan.quota.statusline import main as statusline
 
         sys.exit(statusline())
+    done = None
     if "report" in sys.argv[1:4]:
-        # A read-only report is rendered by the running daemon when there is one (service.thin).
-        from logscan.service.thin import render
+        # A read-only report is rendered by the running daemon when there is one, else printed
+        # from the saved rendering of the same question of the same store (service.thin).
+        from logscan.service.thin import render, replay
 
         code = render(sys.argv[1:])
+        if code is None:
+            code, done = replay(sys.argv[1:])
         if code is not None:
             _exit(code)
     from logscan.cli import cli
@@ -28,7 +32,11 @@ def main() -> None:
     try:
         cli(prog_name="logscan")
     except SystemExit as e:
+        if done is not None:
+            done(e.code)
         _exit(e.code)
+    if done is not None:
+        done(0)
     _exit(0)
 
 

@@ -26,23 +26,13 @@ import orjson
 
 from logscan.ingest.discovery import Found
 from logscan.ingest.plan import identity
+from logscan.store.settled import store_identity
 
 FORMAT = 1
 
 
 def sidecar(db: Path) -> Path:
     return Path(f"{db}.unchanged")
-
-
-def _store_identity(db: Path) -> list[int] | None:
-    """The store file as it is now, or None when it cannot be trusted to be closed and settled."""
-    try:
-        st = os.stat(db)
-    except OSError:
-        return None
-    if os.path.lexists(f"{db}.wal"):
-        return None
-    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode]
 
 
 def _listing(found: Found, tools: dict[str, str | None]) -> list[list[Any]] | None:
@@ -92,7 +82,7 @@ def check(db: Path, roots: list[Path], found: Found) -> dict[str, int] | None:
         return None
     if getattr(found, "unreadable", None) or saved.get("roots") != [str(r) for r in roots]:
         return None
-    store = _store_identity(db)
+    store = store_identity(db)
     if store is None or saved.get("store") != store:
         return None
     listed = saved.get("files")
@@ -131,7 +121,7 @@ def save(db: Path, roots: list[Path], found: Found, states: dict[str, Any], summ
             else:
                 ok = False  # read up to somewhere else than where it stood when found
     listing = _listing(found, tools) if ok and unclaimed == summary.files_unrecognized else None
-    store = _store_identity(db)
+    store = store_identity(db)
     if listing is None or store is None:
         try:
             path.unlink()

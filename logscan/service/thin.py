@@ -9,7 +9,9 @@ process: the database (as ``--db`` or ``$LOGSCAN_DB`` name it, resolved), the co
 arguments, the terminal (the width to fit, whether stdout is a terminal, colour: as
 ``reports.output`` would decide here) and ``$TZ``. Whenever the daemon cannot answer (none
 runs, another database, an insecure socket, an older daemon, any error), ``render`` returns None
-and the command runs here as usual: the answer is the same either way.
+and the command runs here as usual: the answer is the same either way. Without a daemon,
+``replay`` prints the saved rendering of the same question of the same untouched store
+(``logscan.reports.saved``) or arranges for this run's output to be saved.
 
     -> {"op": "render", "db": "/abs/db", "argv": ["report", "daily", ...], "width": 80 | null,
         "isatty": true, "color": true, "tz": "Europe/Paris" | ""}
@@ -18,8 +20,10 @@ and the command runs here as usual: the answer is the same either way.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 SERVED = frozenset({"daily", "weekly", "monthly", "session", "project", "model", "tool", "blocks"})
@@ -65,17 +69,12 @@ def _terminal() -> tuple[int | None, bool, bool]:
     return width, tty, tty and not os.environ.get("NO_COLOR")
 
 
-def render(argv: list[str]) -> int | None:
-    """Print what the daemon rendered for ``argv`` and return the exit code, or None when this
-    process must run the command itself."""
-    found = command(argv)
-    if found is None or os.environ.get("LOGSCAN_DEBUG"):
-        return None
-    db, rest = found
-    if db is None:
-        db = os.environ.get("LOGSCAN_DB") or None
+def _store(db: str | None) -> str | None:
+    """The store the command would read, as an absolute path (what the daemon compares)."""
     from pathlib import Path
 
+    if db is None:
+        db = os.environ.get("LOGSCAN_DB") or None
     if db is None:
         from logscan.paths import default_db_path
 
@@ -83,8 +82,30 @@ def render(argv: list[str]) -> int | None:
     else:
         path = Path(db)
     try:
-        key = str(path.expanduser().resolve())
+        return str(path.expanduser().resolve())
     except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def _write(out: str, err: str) -> None:
+    try:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    except BrokenPipeError:  # logscan report daily | head: nothing more to say
+        pass
+    if err:
+        sys.stderr.write(err)
+
+
+def render(argv: list[str]) -> int | None:
+    """Print what the daemon rendered for ``argv`` and return the exit code, or None when this
+    process must run the command itself."""
+    found = command(argv)
+    if found is None or os.environ.get("LOGSCAN_DEBUG"):
+        return None
+    rest = found[1]
+    key = _store(found[0])
+    if key is None:
         return None
     width, tty, color = _terminal()
     from logscan.service.client import NoDaemon, request
@@ -100,11 +121,80 @@ def render(argv: list[str]) -> int | None:
     out, err, code = reply.get("stdout"), reply.get("stderr"), reply.get("code")
     if not reply.get("ok") or not isinstance(out, str) or not isinstance(err, str) or not isinstance(code, int):
         return None
-    try:
-        sys.stdout.write(out)
-        sys.stdout.flush()
-    except BrokenPipeError:  # logscan report daily | head: nothing more to say
-        pass
-    if err:
-        sys.stderr.write(err)
+    _write(out, err)
     return code
+
+
+class _Tee(io.TextIOBase):
+    """Stands in for sys.stdout or sys.stderr while a report runs here: writes go through, and
+    are kept for ``reports.saved``. Bytes written past it (to ``.buffer``) would not be kept: a
+    run that reaches for the buffer is not saved."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.parts: list[str] = []
+        self.tainted = False
+
+    def write(self, s: str) -> int:
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        self.parts.append(s)
+        return int(self.real.write(s) or 0)
+
+    def flush(self) -> None:
+        self.real.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.real.isatty())
+
+    def fileno(self) -> int:
+        return int(self.real.fileno())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(self.real.encoding)
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self.real, "errors", None)
+
+    @property
+    def buffer(self) -> Any:
+        self.tainted = True
+        return self.real.buffer
+
+
+def replay(argv: list[str]) -> tuple[int | None, Callable[[object], None] | None]:
+    """No daemon answered. (0, None) after printing the saved rendering of this very question
+    (``reports.saved``); else (None, done), where ``done(exit_code)``, called when the command
+    has run here, saves what it printed (``done`` is None when it may not be saved)."""
+    found = command(argv)
+    if found is None or os.environ.get("LOGSCAN_DEBUG"):
+        return None, None
+    db = _store(found[0])
+    if db is None:
+        return None, None
+    from pathlib import Path
+
+    from logscan.reports import saved
+    from logscan.store.settled import store_identity
+
+    path = Path(db)
+    k = saved.key(path, found[1], _terminal())
+    if k is None:
+        return None, None
+    hit = saved.load(path, k[0])
+    if hit is not None:
+        _write(*hit)
+        return 0, None
+    if str(getattr(sys.stdout, "encoding", "")).lower().replace("-", "") != "utf8":
+        return None, None  # click would write through its own wrapper, past the tee
+    out, err = _Tee(sys.stdout), _Tee(sys.stderr)
+    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+
+    def done(code: object) -> None:
+        sys.stdout, sys.stderr = out.real, err.real
+        if code in (0, None) and not out.tainted and not err.tainted and store_identity(path) == k[1]:
+            saved.save(path, k[0], k[1], "".join(out.parts), "".join(err.parts))
+
+    return None, done
