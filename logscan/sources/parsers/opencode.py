@@ -448,17 +448,18 @@ class OpenCodeParser:
                 # One event per billed call. The first step keeps the message's own id, so an
                 # event read from the message row before its parts existed is the same event.
                 steps.sort(key=lambda s: s[0])  # by part id only: the same order in both stores
+                common = self._common(rec, obj, data)
                 first = True
                 for pid, t_part, tok in steps:
                     if any(tok):
-                        yield self._event(rec, obj, data, tok, 1, t_part, part_id=None if first else pid, part_time=t_part or None)
+                        yield self._event(common, tok, 1, t_part, part_id=None if first else pid, part_time=t_part or None)
                         first = False
                 return
             tokens = data.get("tokens")
             counted = _tokens(tokens) if tokens is not None else (0,) * 6
             if not any(counted):
                 return  # a first write (tokens still zero) or a call that billed nothing
-            ev = self._event(rec, obj, data, counted, 0, latest)
+            ev = self._event(self._common(rec, obj, data), counted, 0, latest)
         except ValidationError as e:
             yield Problem(path=where, offset=rec.pos, kind="schema", reason=render_validation(e)[:300])
             return
@@ -467,38 +468,52 @@ class OpenCodeParser:
             return
         yield ev
 
-    def _event(
-        self, rec: Record | Assembled, obj: dict[str, Any], data: dict[str, Any], counted: tuple[int, ...], n_steps: int, latest: int,
-        part_id: str | None = None, part_time: int | None = None,
-    ) -> Event:
+    def _common(self, rec: Record | Assembled, obj: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        """What every event of one message shares (ValueError when a required field is missing),
+        worked out once per message rather than once per step."""
         m = obj["message"]
         message_id = _str(m.get("id")) or _str(data.get("id"))
         if message_id is None:
             raise ValueError("message id: missing")
-        session_id = _str(m.get("session_id")) or _str(data.get("sessionID"))
         model = _str(data.get("modelID"))
         if model is None:
             raise ValueError("modelID: missing on an assistant message with tokens")
-        provider = pricing_provider(_str(data.get("providerID")), model) or infer_provider(model, None, message_id)
         times = data.get("time") if isinstance(data.get("time"), dict) else {}
         created = _ms(times.get("created")) or _ms(m.get("time_created"))
         if created is None:
             raise ValueError("time.created: missing")
-        if obj.get("store") != "db":
-            latest = max(_ms(times.get("completed")) or 0, created)
         session = self._session(obj.get("session"))
         paths = data.get("path") if isinstance(data.get("path"), dict) else {}
-        project = _str(paths.get("cwd")) or _str(paths.get("root")) or _str(session.get("directory"))
+        return {
+            "message_id": message_id,
+            "session_id": _str(m.get("session_id")) or _str(data.get("sessionID")),
+            "model": model,
+            "provider": pricing_provider(_str(data.get("providerID")), model) or infer_provider(model, None, message_id),
+            "created": created,
+            # legacy files have no time_updated: their rank time is the message's completion
+            "latest": None if obj.get("store") == "db" else max(_ms(times.get("completed")) or 0, created),
+            "project": _str(paths.get("cwd")) or _str(paths.get("root")) or _str(session.get("directory")),
+            "is_sidechain": session.get("parent_id") is not None,
+            "path": rec.path,
+            "pos": rec.pos,
+        }
+
+    def _event(
+        self, c: dict[str, Any], counted: tuple[int, ...], n_steps: int, latest: int, part_id: str | None = None, part_time: int | None = None,
+    ) -> Event:
+        if c["latest"] is not None:
+            latest = c["latest"]
+        message_id = c["message_id"]
         inp, out, cr, cw5, cw1h, reasoning = counted
         return new_event(
             event_id=make_id("opencode", message_id) if part_id is None else make_id("opencode", message_id, part_id),
             tool=self.name,
-            provider=provider,
-            model=model,
-            ts=datetime.fromtimestamp((part_time if part_id is not None and part_time else created) / 1000, tz=timezone.utc),
-            session_id=session_id,
-            project=project,
-            is_sidechain=session.get("parent_id") is not None,
+            provider=c["provider"],
+            model=c["model"],
+            ts=datetime.fromtimestamp((part_time if part_id is not None and part_time else c["created"]) / 1000, tz=timezone.utc),
+            session_id=c["session_id"],
+            project=c["project"],
+            is_sidechain=c["is_sidechain"],
             message_id=message_id,
             input_tokens=inp,
             output_tokens=out,
@@ -507,8 +522,8 @@ class OpenCodeParser:
             cache_write_1h_tokens=cw1h,
             reasoning_tokens=reasoning,
             output_lower_bound=reasoning > 0,
-            source_path=rec.path,
-            source_offset=rec.pos,
+            source_path=c["path"],
+            source_offset=c["pos"],
             rank=(min(n_steps, MAX_STEPS) << TIME_BITS) | (max(latest, 0) & ((1 << TIME_BITS) - 1)),
         )
 
