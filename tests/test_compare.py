@@ -143,6 +143,16 @@ def test_an_empty_side_says_so(store: Path) -> None:
     assert r.exit_code == 0 and "no data for A" in r.output
 
 
+def test_a_key_given_twice_matches_either_value_and_different_keys_all(store: Path) -> None:
+    """tool=claude,tool=codex is both tools' sessions (as repeated report filters are), not none;
+    tool=codex,model=sonnet is codex sessions using sonnet: none here."""
+    both = CliRunner().invoke(cli, ["--db", str(store), "compare", "tool=claude,tool=codex", "tool=codex", "--json"])
+    assert both.exit_code == 0, both.output
+    assert json.loads(both.stdout)["n_a"] == 80
+    none = CliRunner().invoke(cli, ["--db", str(store), "compare", "tool=codex,model=sonnet", "tool=codex"])
+    assert none.exit_code == 0 and "no data for A" in none.output
+
+
 def test_views_are_queryable(store: Path) -> None:
     from logscan.quota.storage import store_snapshots
     from logscan.store.store import Store

@@ -40,12 +40,13 @@ def units(db: Any, filt: list[tuple[str, str]], by: str, since: Any, until: Any,
     from logscan.service.client import run_query
 
     where, params = [], []
+    by_key: dict[str, list[str]] = {}
     for key, value in filt:
-        if key in ("tool", "host"):
-            where.append(f"{key} = ?")
-        else:
-            where.append(f"contains(lower({key}), lower(?))")
-        params.append(value)
+        by_key.setdefault(key, []).append(value)
+    for key, values in by_key.items():  # different keys must all match, one key any of its values
+        test = f"{key} = ?" if key in ("tool", "host") else f"contains(lower({key}), lower(?))"
+        where.append("(" + " OR ".join([test] * len(values)) + ")")
+        params.extend(values)
     if since is not None:
         where.append("ts >= ?")
         params.append(since)
@@ -87,7 +88,8 @@ def compare(ctx: click.Context, a: str, b: str, metric: str, by: str, since: str
     """Compare option A with option B: which gives more work per dollar, per session, per call.
 
     A and B are filters: tool=codex, model=claude-sonnet-4-5, project=api, host=laptop
-    (comma-separated to combine). The interval is a bootstrap over sessions (or days); the
+    (comma-separated to combine: different keys must all match, a key given twice matches
+    either value, as repeated report filters do). The interval is a bootstrap over sessions (or days); the
     verdict is an always-valid sequential rule, so asking again after every session does not
     inflate the error rate (see README, "Compare tools and models").
 
