@@ -84,6 +84,9 @@ CASES = [
     ("report", "daily", "--chart"),
     ("report", "blocks"),
     ("report", "project", "--since", "2099-01-01"),  # nothing matches: a message on stderr
+    ("report", "session", "--tz", "America/New_York", "--since", "20250101", "-f", "json"),
+    ("report", "model", "--tool", "codex", "--tz", "Europe/Paris", "-f", "csv"),
+    ("report", "host", "--since", "7d"),
 ]
 
 
@@ -180,3 +183,63 @@ def test_concurrent_renders_each_get_their_own_terminal_and_zone(served: dict[st
     for t in threads:
         t.join(timeout=120)
     assert errors == []
+
+
+def test_a_stdout_that_cannot_take_the_answer_runs_the_ordinary_path(served: dict[str, Any]) -> None:
+    # the chart's bars are not ASCII: the ordinary path fails partway with one line on stderr
+    # (not a traceback), and so must the client, rather than dying on the daemon's text
+    e = {**os.environ, "COLUMNS": "80", "PYTHONIOENCODING": "ascii"}
+    e.pop("LOGSCAN_DEBUG", None)
+    argv = ["--db", str(served["db"]), "report", "daily", "--chart"]
+    got = subprocess.run([sys.executable, str(served["probe"]), *argv], capture_output=True, text=True, env=e, timeout=60)
+    ordinary = subprocess.run([sys.executable, "-c", "from logscan.cli import cli; cli(prog_name='logscan')", *argv],
+                              capture_output=True, text=True, env=e, timeout=60)
+    assert ordinary.returncode == 1 and "UnicodeEncodeError" in ordinary.stderr and "Traceback" not in ordinary.stderr
+    assert (got.stdout, got.stderr.rpartition("MODULES ")[0], got.returncode) == (ordinary.stdout, ordinary.stderr, 1)
+    e["PYTHONIOENCODING"] = "ascii:replace"  # this one can: rendered by the daemon, replaced here as it would be
+    out = subprocess.run([sys.executable, str(served["probe"]), *argv], capture_output=True, text=True, env=e, timeout=60)
+    want = subprocess.run([sys.executable, "-c", "from logscan.cli import cli; cli(prog_name='logscan')", *argv],
+                          capture_output=True, text=True, env=e, timeout=60)
+    assert out.returncode == 0 and out.stdout == want.stdout and "?" in out.stdout
+    assert out.stderr.rpartition("MODULES ")[2].strip() == ""
+
+
+def test_an_insecure_socket_is_not_used(served: dict[str, Any]) -> None:
+    from logscan.service import thin as thin_mod
+
+    folder = Path(os.environ["LOGSCAN_SOCKET"]).parent
+    argv = ["--db", str(served["db"]), "report", "daily"]
+    folder.chmod(0o750)  # readable by the group: not private
+    try:
+        assert thin_mod.render(argv) is None
+    finally:
+        folder.chmod(0o700)
+    assert thin(served, "report", "daily")[3] == ""  # private again: rendered by the daemon
+
+
+def test_an_older_daemon_that_does_not_render_is_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
+    import socketserver
+
+    from logscan.service import thin as thin_mod
+
+    seen: list[bytes] = []
+    replies = iter([b'{"ok": false, "error": "bad-request", "message": "Unknown op \'render\'"}\n', b"", b"not json\n",
+                    b'{"ok": true, "stdout": 5, "stderr": "", "code": 0}\n'])
+
+    class Old(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            seen.append(self.rfile.readline())
+            self.wfile.write(next(replies))
+
+    folder = Path(tempfile.mkdtemp(prefix="lsold", dir="/tmp"))
+    server = socketserver.ThreadingUnixStreamServer(str(folder / "sock"), Old)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("LOGSCAN_SOCKET", str(folder / "sock"))
+    try:
+        for _ in range(4):  # unknown op, closed without a word, not JSON, a malformed reply
+            assert thin_mod.render(["--db", str(db), "report", "daily"]) is None
+    finally:
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(folder, ignore_errors=True)
+    assert len(seen) == 4 and all(b'"op": "render"' in s for s in seen)

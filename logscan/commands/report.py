@@ -1,4 +1,4 @@
-"""report daily|weekly|monthly|session|project|model|tool|blocks|html."""
+"""report daily|weekly|monthly|session|project|model|tool|host|blocks|html."""
 
 from __future__ import annotations
 

@@ -8,8 +8,9 @@ and the daemon checks the same list. The request carries what the output depends
 process: the database (as ``--db`` or ``$LOGSCAN_DB`` name it, resolved), the command's
 arguments, the terminal (the width to fit, whether stdout is a terminal, colour: as
 ``reports.output`` would decide here) and ``$TZ``. Whenever the daemon cannot answer (none
-runs, another database, an insecure socket, an older daemon, any error), ``render`` returns None
-and the command runs here as usual: the answer is the same either way. Without a daemon,
+runs, another database, an insecure socket, an older daemon, any error), or this process's
+stdout cannot encode the answer, ``render`` returns None and the command runs here as usual:
+the answer is the same either way. Without a daemon,
 ``replay`` prints the saved rendering of the same question of the same untouched store
 (``logscan.reports.saved``) or arranges for this run's output to be saved.
 
@@ -26,7 +27,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-SERVED = frozenset({"daily", "weekly", "monthly", "session", "project", "model", "tool", "blocks"})
+SERVED = frozenset({"daily", "weekly", "monthly", "session", "project", "model", "tool", "host", "blocks"})
 MAX_ARGS = 256
 MAX_ARG = 4096
 
@@ -87,6 +88,18 @@ def _store(db: str | None) -> str | None:
         return None
 
 
+def _fits(stream: Any, text: str) -> bool:
+    """Whether ``stream`` can take ``text`` (the daemon renders for UTF-8; a client whose stdout
+    is, say, ASCII fails partway through the ordinary path, with one line on stderr)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8", getattr(stream, "errors", None) or "strict")
+    except (UnicodeError, LookupError):
+        return False
+    return True
+
+
 def _write(out: str, err: str) -> None:
     try:
         sys.stdout.write(out)
@@ -121,6 +134,8 @@ def render(argv: list[str]) -> int | None:
     out, err, code = reply.get("stdout"), reply.get("stderr"), reply.get("code")
     if not reply.get("ok") or not isinstance(out, str) or not isinstance(err, str) or not isinstance(code, int):
         return None
+    if not (_fits(sys.stdout, out) and _fits(sys.stderr, err)):
+        return None  # run here, to fail (or replace) as this stream does, not with a traceback
     _write(out, err)
     return code
 
