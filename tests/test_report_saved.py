@@ -132,3 +132,11 @@ def test_at_most_keep_renderings_are_kept(store: dict[str, Any], monkeypatch: py
     assert k is not None and saved.load(db, k[0]) == ("out 5\n", "")
     assert saved.key(db, ["report", "blocks"], (80, False, False)) is None
     assert saved.key(db, ["report", "daily", "--since", " 3W "], (80, False, False)) is None
+
+
+def test_a_stdout_that_cannot_take_the_saved_text_renders_here(store: dict[str, Any]) -> None:
+    first = run(store, "report", "daily", "--chart")
+    assert first[2] == 0 and not first[0].isascii()  # the chart's bars are not ASCII
+    assert run(store, "report", "daily", "--chart")[3] == ""  # saved
+    ascii_run = run(store, "report", "daily", "--chart", PYTHONIOENCODING="ascii")
+    assert "click" in ascii_run[3] and "Traceback" not in ascii_run[1]  # the ordinary path, its own one-line error

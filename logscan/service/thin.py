@@ -199,7 +199,7 @@ def replay(argv: list[str]) -> tuple[int | None, Callable[[object], None] | None
     if k is None:
         return None, None
     hit = saved.load(path, k[0])
-    if hit is not None:
+    if hit is not None and _fits(sys.stdout, hit[0]) and _fits(sys.stderr, hit[1]):
         _write(*hit)
         return 0, None
     if str(getattr(sys.stdout, "encoding", "")).lower().replace("-", "") != "utf8":
