@@ -317,6 +317,22 @@ def test_the_daemon_hook_pulls_when_due_on_the_writers_store(env: HTTPServer, db
     assert "gave up" in res["error"] and q(db, "SELECT count(*) FROM api_usage") == [(3,)]
 
 
+def test_without_a_key_the_hook_asks_the_keyring_once_per_period(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hook runs on every health tick; with no key it must not ask the keyring each time
+    (a keyring round-trip per tick was the daemon's idle CPU), only once per period."""
+    from logscan.providers import pull as pull_mod
+    from logscan.store.store import Store
+
+    asked: list[str] = []
+    monkeypatch.setattr(pull_mod, "key_for", lambda p: asked.append(p) or None)
+    monkeypatch.setattr(pull_mod, "_last_periodic", None)
+    with Store.open(db) as store:
+        assert pull_mod.periodic_pull(store) is None
+        assert pull_mod.periodic_pull(store) is None
+        assert pull_mod.periodic_pull(store) is None
+    assert sorted(asked) == ["anthropic", "openai"]
+
+
 def test_claude_code_report_per_day_actor_and_model(env: HTTPServer, db: Path) -> None:
     env.clear()
     bad = {**CC_RECORD, "actor": {"type": "user_actor"}}

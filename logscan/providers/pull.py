@@ -96,10 +96,12 @@ def periodic_pull(store: Any) -> list[dict[str, Any]] | None:
     now = time.monotonic()
     if _last_periodic is not None and now - _last_periodic < every:
         return None
+    # The period starts now whether or not a key is found: without one, the keyring is asked
+    # again next period, not on every health tick (each ask can cost a keyring round-trip).
+    _last_periodic = now
     names = [p for p in PROVIDERS if key_for(p)]
     if not names:
         return None
-    _last_periodic = now
     out = []
     for provider in names:
         try:
