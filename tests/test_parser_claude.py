@@ -235,7 +235,8 @@ def test_no_text_is_stored(db: Path) -> None:
         Ingestor(store).run([TRAPS, REAL])
         cols, rows = store.query("SELECT * FROM events")
         _, prows = store.query("SELECT * FROM problems")
-    blob = repr(rows) + repr(prows)
+    # where the checkout lives is in every source_path (a clone in /tmp/ciclone holds "lone")
+    blob = (repr(rows) + repr(prows)).replace(repr(str(Path(__file__).parent))[1:-1], "")
     for text in ("lone", "bigger copy", "own answer", "not json at all", "many", "TaskStop", "tool_result"):
         assert text not in blob
 
