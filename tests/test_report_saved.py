@@ -7,27 +7,18 @@ rendered afresh."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from cli_probe import run_probe, write_probe
 from logscan.cli import cli
 from logscan.reports import saved
 
 FIX = Path(__file__).parent / "fixtures"
-PROBE = (
-    "import atexit, sys\n"
-    "atexit.register(lambda: sys.stderr.write('MODULES ' + ','.join(sorted(m for m in ('click', '_duckdb', 'duckdb') if m in sys.modules)) + '\\n'))\n"
-    "from logscan.entry import main\n"
-    "sys.argv = ['logscan', *sys.argv[1:]]\n"
-    "main()\n"
-)
 
 
 @pytest.fixture
@@ -37,17 +28,12 @@ def store(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
     r = CliRunner().invoke(cli, ["--db", str(db), "backfill", str(src / "claude")], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     monkeypatch.setenv("LOGSCAN_SOCKET", str(tmp_path / "no-daemon" / "sock"))
-    probe = tmp_path / "probe.py"
-    probe.write_text(PROBE)
+    probe = write_probe(tmp_path)
     return {"db": db, "probe": probe, "src": src}
 
 
 def run(store: dict[str, Any], *argv: str, **env: str) -> tuple[str, str, int, str]:
-    e = {**os.environ, "COLUMNS": "80", **env}
-    e.pop("LOGSCAN_DEBUG", None)
-    r = subprocess.run([sys.executable, str(store["probe"]), "--db", str(store["db"]), *argv], capture_output=True, text=True, env=e, timeout=60)
-    err, _, mods = r.stderr.rpartition("MODULES ")
-    return r.stdout, err, r.returncode, mods.strip()
+    return run_probe(store["probe"], store["db"], *argv, **env)
 
 
 def entries(db: Path) -> list[Path]:

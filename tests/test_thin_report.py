@@ -19,16 +19,10 @@ import pytest
 from click.testing import CliRunner
 
 from daemon_helpers import DaemonProc
+from cli_probe import run_probe, write_probe
 from logscan.cli import cli
 
 FIX = Path(__file__).parent / "fixtures"
-PROBE = (
-    "import atexit, sys\n"
-    "atexit.register(lambda: sys.stderr.write('MODULES ' + ','.join(sorted(m for m in ('click', 'duckdb', '_duckdb', 'pydantic') if m in sys.modules)) + '\\n'))\n"
-    "from logscan.entry import main\n"
-    "sys.argv = ['logscan', *sys.argv[1:]]\n"
-    "main()\n"
-)
 
 
 @pytest.fixture
@@ -44,8 +38,7 @@ def served(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     empty = tmp_path / "nothing"
     empty.mkdir()
     d = DaemonProc(tmp_path, str(empty), env={**os.environ, "TZ": "UTC"})
-    probe = tmp_path / "probe.py"
-    probe.write_text(PROBE)
+    probe = write_probe(tmp_path)
     try:
         d.wait_ready()
         yield {"db": db, "probe": probe, "daemon": d}
@@ -56,11 +49,7 @@ def served(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 def thin(served: dict[str, Any], *argv: str, **env: str) -> tuple[str, str, int, str]:
     """(stdout, stderr, exit code, modules the client imported) of a client process."""
-    e = {**os.environ, "COLUMNS": "80", **env}
-    e.pop("LOGSCAN_DEBUG", None)
-    r = subprocess.run([sys.executable, str(served["probe"]), "--db", str(served["db"]), *argv], capture_output=True, text=True, env=e, timeout=60)
-    err, _, mods = r.stderr.rpartition("MODULES ")
-    return r.stdout, err, r.returncode, mods.strip()
+    return run_probe(served["probe"], served["db"], *argv, **env)
 
 
 def direct(served: dict[str, Any], *argv: str, monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[str, str, int]:
