@@ -300,3 +300,16 @@ def test_chart_fits_80_columns_and_shows_sub_cent_money(store: Path) -> None:
     assert code == 0, out
     assert max(len(x) for x in out.splitlines()) <= 80, out
     assert "$0.0000012" in out  # 2026-02-11's codex call, not "$0.00"
+
+
+def test_status_fits_80_columns_and_cuts_nothing(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGSCAN_SOCKET", str(tmp_path / "a-rather-long-folder-name-for-the-socket" / "sock"))
+    code, out = run(db, "status")
+    assert code == 0
+    lines = out.splitlines()
+    # only a single word longer than the line (this test's own deep tmp path), after the label
+    # column, may pass the edge
+    assert all(len(line) <= 80 or len(line[16:].split()) == 1 for line in lines), [line for line in lines if len(line) > 80]
+    words = " ".join(out.split())
+    assert "Start it with 'logscan daemon' (foreground) or 'logscan service install' (as a user service)." in words
+    assert "a-rather-long-folder-name-for-the-socket" in words

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -253,17 +252,11 @@ def doctor(ctx: click.Context, fmt: str, no_headers: bool, strict: bool) -> None
 def _print_findings(findings: list[Any]) -> None:
     """One finding per paragraph, wrapped to the terminal (never cut): status, check, what was
     found, and on the next lines what to do."""
-    import shutil
-    import textwrap
+    from logscan.commands.common import fill
 
-    from logscan.reports.output import terminal_width
-
-    width = max(terminal_width(sys.stdout) or shutil.get_terminal_size((100, 24)).columns, 40)
     indent = " " * 20
     for f in findings:
-        head = f"{f.status:<6} {f.check:<11}  "
-        click.echo(textwrap.fill(f.finding, width, initial_indent=head, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False))
+        click.echo(fill(f.finding, f"{f.status:<6} {f.check:<11}  ", indent))
         if f.todo:
-            click.echo(textwrap.fill(f.todo, width, initial_indent=indent + "-> ", subsequent_indent=indent + "   ",
-                                     break_long_words=False, break_on_hyphens=False))
+            click.echo(fill(f.todo, indent + "-> ", indent + "   "))
 

@@ -67,3 +67,16 @@ def emit(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, no_hea
 def say(msg: str) -> None:
     """Talk goes to stderr; stdout is data."""
     click.echo(msg, err=True)
+
+
+def fill(text: str, first: str = "", rest: str = "") -> str:
+    """``text`` wrapped to the terminal's width (100 columns when it has none), after ``first``
+    on the first line and ``rest`` on the others; words are never cut, so a long path may
+    still pass the edge rather than be broken."""
+    import shutil
+    import textwrap
+
+    from logscan.reports.output import terminal_width
+
+    width = max(terminal_width(sys.stdout) or shutil.get_terminal_size((100, 24)).columns, 40)
+    return textwrap.fill(text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False)

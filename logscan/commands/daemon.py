@@ -128,10 +128,12 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
         click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
         return
+    from logscan.commands.common import fill
+
     for key, value in _lines(report):
-        click.echo(f"{key + ':':<15} {value}")
+        click.echo(fill(str(value), f"{key + ':':<15} ", " " * 16))  # wrapped to the terminal, never cut
     if report["daemon"] != "running":
-        say("Start it with 'logscan daemon' (foreground) or 'logscan service install' (as a user service).")
+        say(fill("Start it with 'logscan daemon' (foreground) or 'logscan service install' (as a user service)."))
 
 
 def _db_facts(db: Path) -> dict[str, Any]:
