@@ -256,7 +256,7 @@ def _print_findings(findings: list[Any]) -> None:
 
     indent = " " * 20
     for f in findings:
-        click.echo(fill(f.finding, f"{f.status:<6} {f.check:<11}  ", indent))
+        click.echo(fill(f.finding, f"{f.status:<6} {f.check:<11}  ", indent, pipe=100))
         if f.todo:
-            click.echo(fill(f.todo, indent + "-> ", indent + "   "))
+            click.echo(fill(f.todo, indent + "-> ", indent + "   ", pipe=100))
 

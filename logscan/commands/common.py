@@ -69,14 +69,16 @@ def say(msg: str) -> None:
     click.echo(msg, err=True)
 
 
-def fill(text: str, first: str = "", rest: str = "") -> str:
-    """``text`` wrapped to the terminal's width (100 columns when it has none), after ``first``
-    on the first line and ``rest`` on the others; words are never cut, so a long path may
-    still pass the edge rather than be broken."""
-    import shutil
+def fill(text: str, first: str = "", rest: str = "", *, pipe: int | None = None) -> str:
+    """``text`` after ``first``, wrapped to the terminal's width (``$COLUMNS``, else the
+    terminal's) with ``rest`` before every further line; on a pipe or a file, to ``pipe``
+    columns, or not at all when ``pipe`` is None (one line per item, for scripts). Words are
+    never cut, so a long path may still pass the edge rather than be broken."""
     import textwrap
 
     from logscan.reports.output import terminal_width
 
-    width = max(terminal_width(sys.stdout) or shutil.get_terminal_size((100, 24)).columns, 40)
-    return textwrap.fill(text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False)
+    width = terminal_width(sys.stdout) or pipe
+    if width is None:
+        return first + text
+    return textwrap.fill(text, max(width, 40), initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False)
