@@ -350,6 +350,38 @@ def test_opencode_is_live_a_new_db_and_every_later_commit(tmp_path: Path, short_
         d.shutdown()
 
 
+def test_an_idle_opencode_db_is_not_read_again_and_again(tmp_path: Path, short_sock: Path) -> None:
+    """While OpenCode runs (its connection open, the database in WAL mode) reading the database
+    opens and closes its -wal for writing, which inotify reports: the daemon re-read an idle
+    opencode.db about once a second, forever (4 % of a core). Idle now means no reads and no
+    commits, and a commit of OpenCode's is still seen."""
+    from test_parser_opencode import build_db
+
+    oc = Path(os.environ["XDG_DATA_HOME"]) / "opencode"
+    oc.mkdir(parents=True)
+    db = Path(os.environ["LOGSCAN_DB"])
+    writer = build_db(oc / "opencode.db", "db_main.sql", keep_open=True)
+    assert writer is not None
+    d = Daemon(db, [oc / "opencode.db"], debounce=0.01, health_interval=600, reconcile_interval=600)
+    d.start()
+    try:
+        wait_for(lambda: d.initial_scan_done, 10, "the initial scan")
+        first = wait_for(lambda: run_query(db, "SELECT count(*) FROM events WHERE tool = 'opencode'")[1][0][0], 5, "the rows")
+        time.sleep(1.5)  # the settle re-read of the first read, then nothing
+        flushes = d.writer.flushes
+        time.sleep(3.0)
+        assert d.writer.flushes == flushes, f"{d.writer.flushes - flushes} commits while nothing changed"
+        writer.execute(
+            "INSERT INTO message VALUES ('msg_idle_then', 'ses_main', 1789000800000, 1789000801000, ?)",
+            ['{"role":"assistant","time":{"created":1789000800000},"modelID":"gpt-5","providerID":"openai","tokens":{"input":3,"output":4,"cache":{"read":0,"write":0}}}'],
+        )
+        wait_for(lambda: run_query(db, "SELECT count(*) FROM events WHERE tool = 'opencode'")[1][0][0] == first + 1, 10, "the new row")
+    finally:
+        writer.close()
+        d.stop()
+        d.shutdown()
+
+
 def test_inotify_watch_exhaustion_is_detected_and_polled(tmp_path: Path, short_sock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """watchdog skips a subfolder whose watch fails (max_user_watches ran out) without a word.
     A budget of 3 watches is injected where watchdog adds them; the daemon notices the missing

@@ -91,6 +91,8 @@ class _DirtyHandler:
                     # watch also stands in for a parent watch on the same folder, see check_roots).
                     self.pending.request_root_check()
                 return
+            if ev.event_type == "closed" and os.fsdecode(ev.src_path).endswith(("-wal", "-shm")):
+                return  # SQLite opens its -wal/-shm for writing even to read: a close is no write
             for p in paths:
                 if p:
                     self.pending.mark(os.fsdecode(p))

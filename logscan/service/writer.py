@@ -308,10 +308,17 @@ class Writer:
             self._scan_dir(d)
         if not batch:
             return
+        read = []
         for path in sorted(batch):
+            unchanged = self.ing.summary.files_unchanged
             self._process(path)
+            if self.ing.summary.files_unchanged == unchanged:
+                read.append(path)
         self.ing.flush()
-        self._schedule_recheck(batch)
+        # Only a database that was read is read again once it settled: rechecking one that was
+        # unchanged would open it, and SQLite's open and close of its -wal is itself an event
+        # (a loop that re-read an idle opencode.db about once a second while OpenCode ran).
+        self._schedule_recheck(read)
         self.last_commit_lag = time.monotonic() - min(batch.values())
 
     def _recheck_due(self) -> None:
