@@ -372,10 +372,35 @@ def test_login_saves_the_key_in_the_keyring_and_pull_uses_it(env: HTTPServer, db
     r = CliRunner().invoke(cli, ["--db", str(db), "api", "login", "anthropic"], input=AKEY + "\n")
     assert r.exit_code == 0, r.output
     assert ring.store == {("logscan", "anthropic"): AKEY} and AKEY not in r.output  # asked for, never echoed
+    from logscan.providers.keys import _saved_marker
+
+    marker = _saved_marker()
+    assert marker.read_text() == "anthropic\n" and marker.stat().st_mode & 0o777 == 0o600  # a name, never the key
     anthropic_server(env)  # asserts the x-api-key header is the saved key
     r = CliRunner().invoke(cli, ["--db", str(db), "api", "pull", "anthropic", "--since", "2026-11-01", "--until", "2026-11-02"])
     assert r.exit_code == 0, r.output
     assert q(db, "SELECT sum(output_tokens) FROM api_usage") == [(2_000 + 20 + 500,)]  # --until is an included day
+
+
+def test_the_keyring_is_asked_only_for_a_provider_whose_key_was_saved(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without 'logscan api login' the keyring is never loaded or asked (the daemon looks for keys
+    every period); after it, the saved key is found."""
+    import keyring
+
+    from logscan.providers.keys import key_for, save_key
+
+    for name in ("ANTHROPIC_ADMIN_KEY", "ANTHROPIC_ADMIN_API_KEY", "OPENAI_ADMIN_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    ring = _MemoryKeyring()
+    ring.store[("logscan", "openai")] = OKEY  # put there by something else than logscan
+    asked: list[str] = []
+    monkeypatch.setattr(keyring, "get_password", lambda s, u: asked.append(u) or ring.get_password(s, u))
+    monkeypatch.setattr(keyring, "set_password", ring.set_password)
+    assert key_for("openai") is None and key_for("anthropic") is None and asked == []
+    save_key("anthropic", AKEY)
+    assert key_for("anthropic") == AKEY and key_for("openai") is None and asked == ["anthropic"]
+    save_key("openai", OKEY)
+    assert key_for("openai") == OKEY
 
 
 def test_login_without_a_keyring_backend_points_to_the_environment(isolated: Path, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,11 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from logscan.errors import ConfigError
-from logscan.providers import anthropic, openai
 from logscan.providers.keys import ENV, base_url, key_for
 
 FIRST_PULL_DAYS = 30
-MODULES = {"anthropic": anthropic, "openai": openai}
+def _module(provider: str) -> Any:
+    """The provider's module, imported when a pull is made (with httpx: the daemon's hook, which
+    looks for keys every period, loads neither without one)."""
+    import importlib
+
+    return importlib.import_module(f"logscan.providers.{provider}")
 
 
 def _now() -> datetime:
@@ -45,14 +49,14 @@ def fetch(provider: str, since: datetime, until: datetime, **client_kw: Any) -> 
     if since >= until:
         raise ConfigError(f"--since ({since:%Y-%m-%d %H:%M}) is not before --until ({until:%Y-%m-%d %H:%M}).")
     problems: list[tuple[str, int, str]] = []
-    mod = MODULES[provider]
+    mod = _module(provider)
     pulled_at = _now()
     extra: dict[str, Any] = {}
     note = lambda path, page, why: problems.append((f"{provider}:{path}", page, why))  # noqa: E731
     with mod.client(key, base_url(provider), **client_kw) as c:
         usage, costs = mod.pull(c, since, until, pulled_at, note)
         if provider == "anthropic":
-            people, models, days = anthropic.pull_claude_code(c, since, until, pulled_at, note)
+            people, models, days = mod.pull_claude_code(c, since, until, pulled_at, note)
             extra = {"claude_code": people, "claude_code_models": models, "claude_code_days": days}
     # The rows replace what is stored for the buckets they cover: the asked range, widened to any
     # bucket the provider returned outside it (a bucket is snapped to the start of its day).
