@@ -26,6 +26,7 @@ import orjson
 
 from logscan.ingest.discovery import Found
 from logscan.ingest.plan import identity
+from logscan.quota.spool import spool_files
 from logscan.store.settled import store_identity
 
 FORMAT = 1
@@ -50,17 +51,6 @@ def _listing(found: Found, tools: dict[str, str | None]) -> list[list[Any]] | No
             tool = tools.get(path)
             out.append([path, tool, *identity(path, st, tool)])
     return out
-
-
-def _spool_waiting() -> bool:
-    from logscan.paths import data_dir
-    from logscan.quota.spool import SPOOL_NAME
-
-    try:
-        names = os.listdir(data_dir())
-    except OSError:
-        return False
-    return any(n == SPOOL_NAME or (n.startswith("quota-spool.") and n.endswith(".importing")) for n in names)
 
 
 def _daemon_socket() -> bool:
@@ -92,7 +82,7 @@ def check(db: Path, roots: list[Path], found: Found) -> dict[str, int] | None:
     now = _listing(found, tools)
     if now is None or now != listed:
         return None
-    if _spool_waiting() or _daemon_socket():
+    if spool_files() or _daemon_socket():
         return None
     claimed = sum(1 for row in now if row[1] is not None)
     return {"files_seen": len(now), "files_unchanged": claimed, "files_unrecognized": len(now) - claimed}

@@ -59,6 +59,21 @@ def append(records: list[dict[str, Any]]) -> None:
         os.close(fd)
 
 
+def is_spool_file(name: str) -> bool:
+    """Whether a file name in the data dir holds spooled readings: the spool itself, or one
+    renamed for import (``quota-spool.<pid>.importing``) whose commit has not finished."""
+    return name == SPOOL_NAME or (name.startswith("quota-spool.") and name.endswith(".importing"))
+
+
+def spool_files() -> list[str]:
+    """The names of the files holding spooled readings now (sorted; none when the data dir
+    cannot be listed)."""
+    try:
+        return sorted(n for n in os.listdir(data_dir_str()) if is_spool_file(n))
+    except OSError:
+        return []
+
+
 def claim_spool(batch: Any) -> list[Path]:
     """Move spooled readings into ``batch.snapshots``; returns the files to delete after commit."""
     d = data_dir()
@@ -76,7 +91,7 @@ def claim_spool(batch: Any) -> list[Path]:
         else:
             names.append(target.name)
     for name in sorted(set(names)):
-        if not (name.startswith("quota-spool.") and name.endswith(".importing")):
+        if name == SPOOL_NAME or not is_spool_file(name):
             continue
         path = d / name
         rows = _read(path)

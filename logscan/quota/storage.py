@@ -79,19 +79,13 @@ def load_snapshots(db: Path, tool: str | None = None) -> list[dict[str, Any]]:
 def spooled(tool: str | None = None) -> list[dict[str, Any]]:
     """Readings in the statusline spool (and files claimed by a commit in progress), as rows of
     SNAPSHOT_SQL's columns. Unreadable lines are skipped, as the importer does."""
-    import os
-
     from logscan.quota.rows import from_spool
-    from logscan.quota.spool import MAX_LINE, SPOOL_NAME, data_dir
+    from logscan.quota.spool import MAX_LINE, data_dir, spool_files
     from logscan.quota.fastjson import loads
 
     d = data_dir()
-    try:
-        names = [n for n in os.listdir(d) if n == SPOOL_NAME or (n.startswith("quota-spool.") and n.endswith(".importing"))]
-    except OSError:
-        return []
     out = []
-    for name in sorted(names):
+    for name in spool_files():
         try:
             raw = (d / name).read_bytes()
         except OSError:
