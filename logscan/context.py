@@ -7,6 +7,7 @@ everything reads the process's own environment as usual."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -29,3 +30,27 @@ TERMINAL: ContextVar[Terminal | None] = ContextVar("logscan_terminal", default=N
 CLIENT_TZ: ContextVar[str | None] = ContextVar("logscan_client_tz", default=None)
 # Where read-only SQL goes during a render: the daemon's query connection (sql, params) -> (columns, rows).
 LOCAL_QUERY: ContextVar[Callable[[str, Any], tuple[list[str], list[tuple[Any, ...]]]] | None] = ContextVar("logscan_local_query", default=None)
+
+
+def local_terminal(out: Any) -> Terminal:
+    """This process's ``out``: the width to fit is $COLUMNS when set, else the terminal's when
+    ``out`` is one, None for a pipe or a file (nothing wraps there); colour only on a terminal,
+    never when NO_COLOR is set (no-color.org)."""
+    try:
+        tty = bool(out.isatty())
+    except (AttributeError, ValueError, OSError):
+        tty = False
+    env = os.environ.get("COLUMNS", "")
+    width: int | None = None
+    if env.isdigit() and int(env) > 0:
+        width = int(env)
+    elif tty:
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    return Terminal(width, tty, tty and not os.environ.get("NO_COLOR"))
+
+
+def terminal(out: Any) -> Terminal:
+    """The terminal output is fitted to: the client's during a render, else ``out``'s own."""
+    return TERMINAL.get() or local_terminal(out)

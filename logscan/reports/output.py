@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-import shutil
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -20,7 +18,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from logscan.context import TERMINAL
+from logscan.context import terminal
 from logscan.reports.cells import clean, fit, is_money, is_plain_int, money, number, shorten
 
 FORMATS = ("table", "csv", "json", "ndjson")
@@ -105,33 +103,15 @@ def write_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, 
 
 def terminal_width(out: TextIO) -> int | None:
     """The width to fit: $COLUMNS when set, else the terminal's when ``out`` is one; None (no
-    limit) for a pipe or a file, where nothing wraps. Rendered for a client: the client's."""
-    client = TERMINAL.get()
-    if client is not None:
-        return client.width
-    env = os.environ.get("COLUMNS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    try:
-        if out.isatty():
-            return shutil.get_terminal_size().columns
-    except (AttributeError, ValueError, OSError):
-        pass
-    return None
+    limit) for a pipe or a file, where nothing wraps. Rendered for a client: the client's
+    (``logscan.context.terminal``)."""
+    return terminal(out).width
 
 
 def use_color(out: TextIO) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (no-color.org). Rendered for a
     client: as the client decided."""
-    client = TERMINAL.get()
-    if client is not None:
-        return client.color
-    if os.environ.get("NO_COLOR"):
-        return False
-    try:
-        return bool(out.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
+    return terminal(out).color
 
 
 def write_table(columns: Sequence[str], rows: list[Sequence[Any]], out: TextIO, *, headers: bool = True, width: int | None | str = "auto",

@@ -54,20 +54,11 @@ def command(argv: list[str]) -> tuple[str | None, list[str]] | None:
 
 
 def _terminal() -> tuple[int | None, bool, bool]:
-    """(width, isatty, color) of this process's stdout, decided as ``reports.output`` does."""
-    try:
-        tty = bool(sys.stdout.isatty())
-    except (AttributeError, ValueError, OSError):
-        tty = False
-    env = os.environ.get("COLUMNS", "")
-    width: int | None = None
-    if env.isdigit() and int(env) > 0:
-        width = int(env)
-    elif tty:
-        import shutil
+    """(width, isatty, color) of this process's stdout, decided as the reports decide it."""
+    from logscan.context import local_terminal
 
-        width = shutil.get_terminal_size().columns
-    return width, tty, tty and not os.environ.get("NO_COLOR")
+    t = local_terminal(sys.stdout)
+    return t.width, t.isatty, t.color
 
 
 def _store(db: str | None) -> str | None:
