@@ -20,11 +20,9 @@ def main() -> None:
     if "report" in sys.argv[1:4]:
         # A read-only report is rendered by the running daemon when there is one, else printed
         # from the saved rendering of the same question of the same store (service.thin).
-        from logscan.service.thin import render, replay
+        from logscan.service.thin import answer
 
-        code = render(sys.argv[1:])
-        if code is None:
-            code, done = replay(sys.argv[1:])
+        code, done = answer(sys.argv[1:])
         if code is not None:
             _exit(code)
     from logscan.cli import cli

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from logscan.service.thin import MAX_ARG, MAX_ARGS, SERVED
+from logscan.service.thin import MAX_ARG, MAX_ARGS, SERVED, StandIn
 
 _LOCAL = threading.local()
 _INSTALL = threading.Lock()
@@ -41,44 +41,15 @@ class _Capture(io.StringIO):
         return "strict"
 
 
-class _Router(io.TextIOBase):
+class _Router(StandIn):
     """Stands in for ``sys.stdout``/``sys.stderr``: the rendering thread's capture, else the real stream."""
 
     def __init__(self, real: Any, name: str) -> None:
-        self._real = real
+        super().__init__(real)
         self._name = name
 
-    def _target(self) -> Any:
-        return getattr(_LOCAL, self._name, None) or self._real
-
-    def write(self, s: str) -> int:
-        if not isinstance(s, str):
-            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
-        return int(self._target().write(s) or 0)
-
-    def flush(self) -> None:
-        self._target().flush()
-
-    def isatty(self) -> bool:
-        return bool(self._target().isatty())
-
-    def fileno(self) -> int:
-        target = self._target()
-        if target is self._real:
-            return int(self._real.fileno())
-        raise io.UnsupportedOperation("a captured stream has no file descriptor")
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return str(getattr(self._target(), "encoding", None) or "utf-8")
-
-    @property
-    def errors(self) -> str | None:  # type: ignore[override]
-        return getattr(self._target(), "errors", "strict")
-
-    @property
-    def buffer(self) -> Any:
-        return self._target().buffer
+    def target(self) -> Any:
+        return getattr(_LOCAL, self._name, None) or self.real
 
 
 def _install() -> None:

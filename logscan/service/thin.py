@@ -1,7 +1,7 @@
 """The thin client: ``logscan report daily|weekly|...`` answered by the running daemon, which
 renders the report itself (it has DuckDB, the store and every module loaded) and sends back the
 text, so this process imports neither click, nor DuckDB, nor the report code. ``entry.main``
-calls ``render`` before anything heavy is imported.
+calls ``answer`` before anything heavy is imported.
 
 Only read-only report commands are sent (``SERVED``; never ``report html``, which writes a file),
 and the daemon checks the same list. The request carries what the output depends on in this
@@ -10,9 +10,9 @@ arguments, the terminal (the width to fit, whether stdout is a terminal, colour:
 ``reports.output`` would decide here) and ``$TZ``. Whenever the daemon cannot answer (none
 runs, another database, an insecure socket, an older daemon, any error), or this process's
 stdout cannot encode the answer, ``render`` returns None and the command runs here as usual:
-the answer is the same either way. Without a daemon,
-``replay`` prints the saved rendering of the same question of the same untouched store
-(``logscan.reports.saved``) or arranges for this run's output to be saved.
+the answer is the same either way. Without a daemon, ``answer`` prints the saved rendering of
+the same question of the same untouched store (``logscan.reports.saved``) or arranges for this
+run's output to be saved.
 
     -> {"op": "render", "db": "/abs/db", "argv": ["report", "daily", ...], "width": 80 | null,
         "isatty": true, "color": true, "tz": "Europe/Paris" | ""}
@@ -25,7 +25,7 @@ import io
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 SERVED = frozenset({"daily", "weekly", "monthly", "session", "project", "model", "tool", "host", "blocks"})
 MAX_ARGS = 256
@@ -101,20 +101,46 @@ def _write(out: str, err: str) -> None:
         sys.stderr.write(err)
 
 
-def render(argv: list[str]) -> int | None:
-    """Print what the daemon rendered for ``argv`` and return the exit code, or None when this
-    process must run the command itself."""
+class _Ask(NamedTuple):
+    """One served report, as this process would run it: the store (absolute), the command's
+    arguments and this stdout's (width, isatty, color)."""
+
+    db: str
+    argv: list[str]
+    terminal: tuple[int | None, bool, bool]
+
+
+def _ask(argv: list[str]) -> _Ask | None:
     found = command(argv)
     if found is None or os.environ.get("LOGSCAN_DEBUG"):
         return None
-    rest = found[1]
-    key = _store(found[0])
-    if key is None:
-        return None
-    width, tty, color = _terminal()
+    db = _store(found[0])
+    return None if db is None else _Ask(db, found[1], _terminal())
+
+
+def answer(argv: list[str]) -> tuple[int | None, Callable[[object], None] | None]:
+    """What ``entry.main`` asks before loading click: (the exit code, None) when the running
+    daemon answered or a saved rendering was printed; else (None, done), ``done`` as ``_replayed``
+    gives it (None when this run's output may not be saved)."""
+    ask = _ask(argv)
+    if ask is None:
+        return None, None
+    code = _rendered(ask)
+    return (code, None) if code is not None else _replayed(ask)
+
+
+def render(argv: list[str]) -> int | None:
+    """Print what the daemon rendered for ``argv`` and return the exit code, or None when this
+    process must run the command itself."""
+    ask = _ask(argv)
+    return None if ask is None else _rendered(ask)
+
+
+def _rendered(ask: _Ask) -> int | None:
     from logscan.service.client import NoDaemon, request
 
-    msg: dict[str, Any] = {"op": "render", "db": key, "argv": rest, "width": width, "isatty": tty, "color": color,
+    width, tty, color = ask.terminal
+    msg: dict[str, Any] = {"op": "render", "db": ask.db, "argv": ask.argv, "width": width, "isatty": tty, "color": color,
                            "tz": os.environ.get("TZ", "")}
     try:
         reply = request(msg)
@@ -131,38 +157,59 @@ def render(argv: list[str]) -> int | None:
     return code
 
 
-class _Tee(io.TextIOBase):
+class StandIn(io.TextIOBase):
+    """A text stream standing in for ``sys.stdout`` or ``sys.stderr`` that hands everything to
+    ``target()`` (the stream it replaced, unless a subclass says otherwise): what click, rich and
+    the reports ask of a stream. Used to keep a report's output here (``_Tee``) and, in the
+    daemon, to route each render thread's output (``commands.render``)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def target(self) -> Any:
+        return self.real
+
+    def write(self, s: str) -> int:
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        return int(self.target().write(s) or 0)
+
+    def flush(self) -> None:
+        self.target().flush()
+
+    def isatty(self) -> bool:
+        return bool(self.target().isatty())
+
+    def fileno(self) -> int:
+        return int(self.target().fileno())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self.target(), "encoding", None) or "utf-8")
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self.target(), "errors", "strict")
+
+    @property
+    def buffer(self) -> Any:
+        return self.target().buffer
+
+
+class _Tee(StandIn):
     """Stands in for sys.stdout or sys.stderr while a report runs here: writes go through, and
     are kept for ``reports.saved``. Bytes written past it (to ``.buffer``) would not be kept: a
     run that reaches for the buffer is not saved."""
 
     def __init__(self, real: Any) -> None:
-        self.real = real
+        super().__init__(real)
         self.parts: list[str] = []
         self.tainted = False
 
     def write(self, s: str) -> int:
-        if not isinstance(s, str):
-            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        n = super().write(s)
         self.parts.append(s)
-        return int(self.real.write(s) or 0)
-
-    def flush(self) -> None:
-        self.real.flush()
-
-    def isatty(self) -> bool:
-        return bool(self.real.isatty())
-
-    def fileno(self) -> int:
-        return int(self.real.fileno())
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return str(self.real.encoding)
-
-    @property
-    def errors(self) -> str | None:  # type: ignore[override]
-        return getattr(self.real, "errors", None)
+        return n
 
     @property
     def buffer(self) -> Any:
@@ -170,23 +217,17 @@ class _Tee(io.TextIOBase):
         return self.real.buffer
 
 
-def replay(argv: list[str]) -> tuple[int | None, Callable[[object], None] | None]:
+def _replayed(ask: _Ask) -> tuple[int | None, Callable[[object], None] | None]:
     """No daemon answered. (0, None) after printing the saved rendering of this very question
     (``reports.saved``); else (None, done), where ``done(exit_code)``, called when the command
     has run here, saves what it printed (``done`` is None when it may not be saved)."""
-    found = command(argv)
-    if found is None or os.environ.get("LOGSCAN_DEBUG"):
-        return None, None
-    db = _store(found[0])
-    if db is None:
-        return None, None
     from pathlib import Path
 
     from logscan.reports import saved
     from logscan.store.settled import store_identity
 
-    path = Path(db)
-    k = saved.key(path, found[1], _terminal())
+    path = Path(ask.db)
+    k = saved.key(path, ask.argv, ask.terminal)
     if k is None:
         return None, None
     hit = saved.load(path, k[0])
