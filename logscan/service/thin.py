@@ -25,7 +25,10 @@ import io
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from logscan.context import Terminal
 
 SERVED = frozenset({"daily", "weekly", "monthly", "session", "project", "model", "tool", "host", "blocks"})
 MAX_ARGS = 256
@@ -51,14 +54,6 @@ def command(argv: list[str]) -> tuple[str | None, list[str]] | None:
     if any(a in ("--help", "-h") or len(a) > MAX_ARG for a in rest):
         return None
     return db, rest
-
-
-def _terminal() -> tuple[int | None, bool, bool]:
-    """(width, isatty, color) of this process's stdout, decided as the reports decide it."""
-    from logscan.context import local_terminal
-
-    t = local_terminal(sys.stdout)
-    return t.width, t.isatty, t.color
 
 
 def _store(db: str | None) -> str | None:
@@ -103,19 +98,21 @@ def _write(out: str, err: str) -> None:
 
 class _Ask(NamedTuple):
     """One served report, as this process would run it: the store (absolute), the command's
-    arguments and this stdout's (width, isatty, color)."""
+    arguments and this stdout's terminal (width, isatty, color)."""
 
     db: str
     argv: list[str]
-    terminal: tuple[int | None, bool, bool]
+    terminal: Terminal
 
 
 def _ask(argv: list[str]) -> _Ask | None:
     found = command(argv)
     if found is None or os.environ.get("LOGSCAN_DEBUG"):
         return None
+    from logscan.context import local_terminal
+
     db = _store(found[0])
-    return None if db is None else _Ask(db, found[1], _terminal())
+    return None if db is None else _Ask(db, found[1], local_terminal(sys.stdout))
 
 
 def answer(argv: list[str]) -> tuple[int | None, Callable[[object], None] | None]:
