@@ -17,6 +17,8 @@ from logscan.errors import ConfigError
 from logscan.providers.keys import ENV, base_url, key_for
 
 FIRST_PULL_DAYS = 30
+
+
 def _module(provider: str) -> Any:
     """The provider's module, imported when a pull is made (with httpx: the daemon's hook, which
     looks for keys every period, loads neither without one)."""

@@ -1,7 +1,7 @@
 """Saved renderings of reports: the same report asked again of the same, untouched store is
 printed from the text the last run printed, without loading click, DuckDB or the report code.
 
-A rendering is saved (``record``) only when the command succeeded, the store was the same file,
+A rendering is saved (``save``, called by ``service.thin`` after the run) only when the command succeeded, the store was the same file,
 unwritten, before and after the run (``store.settled``), and the output cannot depend on the
 time of day: never for ``report blocks`` (the running block) or a relative ``--since``/``--until``
 (``7d``, ``12h``). The key is everything else the output depends on: the logscan version, the

@@ -213,7 +213,8 @@ class QueryServer:
                 return {"ok": False, "error": "bad-request", "message": str(e)}
             args = {str(k): decode_value(v) for k, v in (req.get("args") or {}).items()}
             return self.writer.submit(lambda: self.writer.job_call(target, args), float(req.get("timeout") or 3600))
-        return {"ok": False, "error": "bad-request", "message": f"Unknown op {op!r}; expected ping, status, query, backfill or call."}
+        ops = "ping, status, query, " + ("render, " if self.render is not None else "") + "backfill or call"
+        return {"ok": False, "error": "bad-request", "message": f"Unknown op {op!r}; expected {ops}."}
 
     def _local_query(self, sql: str, params: Any, tz: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """A render's read-only SQL, run exactly as a ``query`` request from the client would be."""
