@@ -156,8 +156,6 @@ def read_db(path: str, state: dict[str, Any]) -> Iterator[Assembled | Problem]:
         s_parent = "s.parent_id" if "parent_id" in session_cols else "NULL"
         s_dir = "s.directory" if "directory" in session_cols else "NULL"
         join = "LEFT JOIN session s ON s.id = m.session_id" if session_cols else ""
-        if not session_cols:
-            s_parent = s_dir = "NULL"
         msg_sql = f"SELECT m.id, m.session_id, m.time_created, m.time_updated, m.data, {s_parent}, {s_dir} FROM message m {join}"
         step_sql = "SELECT id, message_id, time_updated, data FROM part WHERE "
         if since is None:
